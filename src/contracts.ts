@@ -1,0 +1,233 @@
+/**
+ * The contracts every part of pymgr is written against.
+ *
+ * - An {@link Executor} runs programs and touches files *somewhere*: on the host, or inside a Docker
+ *   container. Providers and the detector only ever use an executor, so they work in both places.
+ * - A {@link Provider} wraps one Python manager (uv, pyenv, mise). The setup pipeline drives every
+ *   provider through the same steps; the conformance suite in `test/integration` runs them all
+ *   against the same expectations.
+ */
+
+/** Where a program's output came from. */
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExecOptions {
+  /** Working directory (a path where the executor runs). */
+  cwd?: string;
+  /**
+   * Variables laid over the executor's own environment. A key set to `undefined` is removed,
+   * so callers can strip e.g. `VIRTUAL_ENV` without rebuilding the whole environment.
+   */
+  env?: Record<string, string | undefined>;
+  /** Text written to the program's standard input, which is then closed. */
+  stdin?: string;
+  /** Kill the program after this many milliseconds; the result then has `timedOut: true`. */
+  timeoutMs?: number;
+  /** Abort the program; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called with every chunk of output as it arrives (already decoded as UTF-8). */
+  onOutput?: (stream: OutputStream, chunk: string) => void;
+  /** User to run as (Docker executor only: `uid[:gid]` or a name). */
+  user?: string;
+}
+
+export interface ExecResult {
+  /** The program and its arguments, as run. */
+  command: readonly string[];
+  /** Exit status; 127 when the program could not be found, -1 when killed by a signal. */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** True when `timeoutMs` ran out and the program was killed. */
+  timedOut: boolean;
+}
+
+export interface FileStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+  /** Owner user id. */
+  uid: number;
+  /** Owner group id. */
+  gid: number;
+  /** Permission bits (e.g. 0o755). */
+  mode: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * Runs programs and does the few file operations providers need, in one place (host or container).
+ * Paths are always paths *in that place*. Programs are run from argument arrays, never shell strings.
+ * A non-zero exit is not an error at this level: callers look at `exitCode` (see `runChecked`).
+ */
+export interface Executor {
+  /** `host` or `docker`. */
+  readonly kind: 'host' | 'docker';
+  /** Human description for messages: `host`, `container 3f2a… (name)`. */
+  readonly description: string;
+  /** Run `file` with `args`. Resolves for any exit status; rejects only on abort or when it cannot run at all. */
+  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Read a whole text file. Rejects when it does not exist. */
+  readFile(path: string): Promise<string>;
+  /** Write a whole text file (parents must exist). */
+  writeFile(path: string, content: string, options?: { mode?: number }): Promise<void>;
+  /** Whether anything exists at `path` (links followed). */
+  exists(path: string): Promise<boolean>;
+  /** File facts, or `undefined` when nothing is there. Does not follow a final symbolic link. */
+  stat(path: string): Promise<FileStat | undefined>;
+  /**
+   * Create a directory. With `recursive`, parents too and no error when it exists. Without it,
+   * resolves `false` when the directory already exists (atomic: usable as a lock).
+   */
+  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<boolean>;
+  /** Names in a directory, or `undefined` when it does not exist. */
+  readDir(path: string): Promise<string[] | undefined>;
+  /** Remove a file or (with `recursive`) a tree. No error when it does not exist. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Rename within one file system (atomic replace of a file). */
+  rename(from: string, to: string): Promise<void>;
+  /** Canonical path with links resolved; rejects when it does not exist. */
+  realpath(path: string): Promise<string>;
+  /** The environment programs get by default in this place. */
+  getEnv(): Promise<Record<string, string>>;
+}
+
+export type ProviderName = 'uv' | 'pyenv' | 'mise';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['uv', 'mise', 'pyenv'];
+
+/** Something wrong with a manager or an env, with the way to fix it. */
+export interface Problem {
+  /** Stable code, e.g. `PYENV_ROOT_FOREIGN_OWNER`. */
+  code: string;
+  severity: 'error' | 'warning';
+  /** What is wrong, in plain words. */
+  message: string;
+  /** What to do about it. */
+  fix?: string;
+  /** True when `pymgr doctor --fix` can apply the fix safely. */
+  fixable?: boolean;
+}
+
+/** What a provider found out about its manager. Probing never throws for "not installed". */
+export interface ProbeResult {
+  name: ProviderName;
+  found: boolean;
+  /** The manager's executable (or root, for pyenv). */
+  path?: string;
+  version?: string;
+  /** Where it was found: `config`, `PATH`, `PYENV_ROOT`, `tools-dir`, ... */
+  source?: string;
+  /** Whether using this manager needs git. */
+  needsGit: boolean;
+  problems: Problem[];
+}
+
+/** A Python version request and where it came from. */
+export interface PythonRequest {
+  /** As written: `3.12`, `3.11.2`, `>=3.10,<3.13`, `3`. */
+  raw: string;
+  /** `config`, `.python-version`, `.tool-versions`, `mise.toml`, `requires-python`, `runtime.txt`, `default`. */
+  source: string;
+  /** The file it came from, when it came from a file. */
+  sourcePath?: string;
+}
+
+/** A concrete interpreter a provider chose for a request. */
+export interface PythonInterpreter {
+  /** Full version, e.g. `3.12.1`. */
+  version: string;
+  /** Absolute path of the interpreter (where the executor runs). */
+  executable: string;
+  /** How it was obtained: `found`, `installed`, `uv-managed`, `pyenv`, `mise`. */
+  origin: string;
+}
+
+/** One thing to install into a venv. Paths are absolute, where the executor runs. */
+export type InstallStep =
+  /** `-r` each file; constraint files with `-c`. Includes are resolved by the installer relative to each file. */
+  | { kind: 'requirements'; files: string[]; constraints: string[] }
+  /** Install the project itself (setup.py, setup.cfg or pyproject). */
+  | { kind: 'project'; path: string; editable: boolean; extras: string[]; groups: string[] }
+  /** A uv project: `uv sync` (uv) or the lock's pins through pip (other providers). */
+  | { kind: 'uv-project'; path: string; lockFile?: string; extras: string[]; groups: string[]; dev: boolean }
+  /** A rye project: its `requirements.lock` (and `requirements-dev.lock` with dev), `-e file:.` meaning the project. */
+  | { kind: 'rye-lock'; path: string; files: string[] };
+
+export interface InstallPlan {
+  steps: InstallStep[];
+  /** Top-level distributions that must be importable from the venv afterwards (verified). */
+  expected: string[];
+  index: IndexOptions;
+}
+
+export interface IndexOptions {
+  url?: string;
+  extraUrls: string[];
+  findLinks: string[];
+  offline: boolean;
+  noIndex: boolean;
+}
+
+export interface VenvTarget {
+  /** Absolute venv path. */
+  path: string;
+  /** `<path>/bin/python`. */
+  python: string;
+}
+
+/** Progress events a long step reports (the CLI shows them; the library never prints). */
+export interface ProgressEvent {
+  step: string;
+  message: string;
+  /** A line of a tool's output, for live display. */
+  output?: string;
+}
+
+/** Everything a provider call gets. */
+export interface ProviderContext {
+  executor: Executor;
+  /** The resolved, validated configuration (plain values). */
+  config: import('./config/schema.js').PymgrConfig;
+  /** Absolute project directory, where the executor runs. */
+  projectDir: string;
+  /** pymgr's own tools directory where the executor runs (provisioned managers go here). */
+  toolsDir: string;
+  progress: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface InstallReport {
+  /** The commands that ran, for the record (credentials redacted). */
+  commands: string[][];
+  /** Notes for the user, e.g. "uv.lock installed through pip". */
+  notes: string[];
+}
+
+/**
+ * One Python manager. Every method takes the context; none prints. "Not installed" is a probe
+ * answer, not an error; everything else that goes wrong throws a {@link PymgrError}.
+ */
+export interface Provider {
+  readonly name: ProviderName;
+  /** Whether the manager needs git to work (pyenv does; uv and mise do not). */
+  readonly needsGit: boolean;
+  /** Look for the manager without changing anything. */
+  probe(ctx: ProviderContext): Promise<ProbeResult>;
+  /**
+   * Make the manager usable: find it, or install it where that is allowed and possible
+   * (uv from pip into the tools directory; pyenv by cloning). Throws MANAGER_NOT_FOUND otherwise.
+   */
+  ensureManager(ctx: ProviderContext): Promise<ProbeResult>;
+  /** Versions of Python the manager has installed now (full versions, e.g. `3.12.1`). */
+  listPythons(ctx: ProviderContext): Promise<PythonInterpreter[]>;
+  /**
+   * An interpreter for the request: the newest installed one that matches, else install one when
+   * allowed. Throws PYTHON_UNAVAILABLE naming what is installed and how to provide one.
+   */
+  ensurePython(ctx: ProviderContext, request: PythonRequest): Promise<PythonInterpreter>;
+  /** Create a venv at `venv.path` from `python` (the directory may exist and be empty). */
+  createVenv(ctx: ProviderContext, python: PythonInterpreter, venv: VenvTarget): Promise<void>;
+  /** Install the plan into the venv (never into a base interpreter). */
+  installDependencies(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan): Promise<InstallReport>;
+}

@@ -1,0 +1,163 @@
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import { execa } from 'execa';
+import type { ExecOptions, ExecResult, Executor, FileStat } from '../contracts.js';
+import { PymgrError } from '../errors.js';
+
+export interface HostExecutorOptions {
+  /** Base environment for programs (default: `process.env`). Injectable for tests. */
+  env?: Record<string, string | undefined>;
+}
+
+/** Runs programs and touches files on this machine, through execa and node:fs. */
+export class HostExecutor implements Executor {
+  readonly kind = 'host' as const;
+  readonly description = 'host';
+  private readonly baseEnv: Record<string, string>;
+
+  constructor(options: HostExecutorOptions = {}) {
+    this.baseEnv = cleanEnv(options.env ?? process.env);
+  }
+
+  async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (options.user !== undefined) {
+      throw new PymgrError('USAGE', `Running as another user (${options.user}) is not supported on the host`, {
+        hint: 'Run pymgr as that user instead, or use a Docker executor.',
+      });
+    }
+    const env = mergeEnv(this.baseEnv, options.env);
+    const child = execa(file, [...args], {
+      cwd: options.cwd,
+      env,
+      extendEnv: false,
+      input: options.stdin,
+      stdin: options.stdin === undefined ? 'ignore' : undefined,
+      timeout: options.timeoutMs,
+      cancelSignal: options.signal,
+      reject: false,
+      stripFinalNewline: false,
+      encoding: 'utf8',
+      buffer: true,
+    });
+    if (options.onOutput) {
+      const cb = options.onOutput;
+      child.stdout?.on('data', (chunk: Buffer) => cb('stdout', chunk.toString('utf8')));
+      child.stderr?.on('data', (chunk: Buffer) => cb('stderr', chunk.toString('utf8')));
+    }
+    const result = await child;
+    if (result.isCanceled) {
+      throw options.signal?.reason instanceof Error
+        ? options.signal.reason
+        : new PymgrError('COMMAND_FAILED', `Aborted: ${file}`, { cause: options.signal?.reason });
+    }
+    const code = (result as { code?: string }).code;
+    let exitCode: number;
+    if (code === 'ENOENT') exitCode = 127;
+    else if (code === 'EACCES') exitCode = 126;
+    else if (typeof result.exitCode === 'number') exitCode = result.exitCode;
+    else exitCode = -1;
+    return {
+      command: [file, ...args],
+      exitCode,
+      stdout: String(result.stdout ?? ''),
+      stderr: exitCode === 127 && !result.stderr ? `${file}: not found` : String(result.stderr ?? ''),
+      timedOut: result.timedOut === true,
+    };
+  }
+
+  readFile(path: string): Promise<string> {
+    return fs.readFile(path, 'utf8');
+  }
+
+  async writeFile(path: string, content: string, options: { mode?: number } = {}): Promise<void> {
+    await fs.writeFile(path, content, { encoding: 'utf8', mode: options.mode });
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await fs.access(path, fsConstants.F_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    try {
+      const s = await fs.lstat(path);
+      return {
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+        isSymbolicLink: s.isSymbolicLink(),
+        uid: s.uid,
+        gid: s.gid,
+        mode: s.mode & 0o7777,
+        size: s.size,
+        mtimeMs: s.mtimeMs,
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<boolean> {
+    try {
+      const made = await fs.mkdir(path, { recursive: options.recursive ?? false, mode: options.mode });
+      return options.recursive ? made !== undefined : true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !options.recursive) return false;
+      throw err;
+    }
+  }
+
+  async readDir(path: string): Promise<string[] | undefined> {
+    try {
+      return (await fs.readdir(path)).sort();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await fs.rm(path, { recursive: options.recursive ?? false, force: true });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return fs.rename(from, to);
+  }
+
+  realpath(path: string): Promise<string> {
+    return fs.realpath(path);
+  }
+
+  async getEnv(): Promise<Record<string, string>> {
+    return { ...this.baseEnv };
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Lay `overlay` over `base`; keys set to `undefined` are removed. */
+export function mergeEnv(
+  base: Record<string, string>,
+  overlay: Record<string, string | undefined> | undefined,
+): Record<string, string> {
+  const out = { ...base };
+  if (overlay) {
+    for (const [k, v] of Object.entries(overlay)) {
+      if (v === undefined) delete out[k];
+      else out[k] = v;
+    }
+  }
+  return out;
+}
