@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Build the base image pymgr's Docker tests use, without a registry:
+#   debootstrap --variant=minbase bookworm from the machine's own Debian mirror, then `docker import`.
+# Usage: scripts/docker-base-image.sh [tag]        (default tag: pymgr-test/bookworm:1)
+# Cached by tag: does nothing when an image with that tag exists. Bump the tag's suffix whenever
+# PACKAGES below changes. Needs root (debootstrap) and a running engine (scripts/docker-engine.sh).
+# The mirror is read at run time from the apt sources (the stanza whose Suites include bookworm);
+# PYMGR_DEBIAN_MIRROR overrides it.
+set -euo pipefail
+
+TAG="${1:-pymgr-test/bookworm:1}"
+SUITE=bookworm
+PACKAGES=python3,python3-venv,python3-pip,git,ca-certificates,tar,procps
+
+log() { printf 'docker-base-image: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+image_exists() { docker image inspect "$TAG" >/dev/null 2>&1; }
+
+if image_exists; then
+  log "image ${TAG} already exists"
+  exit 0
+fi
+
+# One build at a time (parallel test workers may all ask for the image).
+lockfile="${TMPDIR:-/tmp}/pymgr-docker-base-image.lock"
+exec 9>"$lockfile"
+flock -w 900 9 || die "timed out waiting for another build of ${TAG} (lock ${lockfile})"
+if image_exists; then
+  log "image ${TAG} was built meanwhile"
+  exit 0
+fi
+
+# The URI of the Debian repository that serves $SUITE, from deb822 *.sources files, else one-line *.list files.
+find_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v suite="$SUITE" '
+      function flush() { if (is_deb && has_suite && uri != "") { print uri; found = 1; exit } is_deb = 0; has_suite = 0; uri = "" }
+      /^[[:space:]]*$/ { flush(); next }
+      /^[[:space:]]*#/ { next }
+      tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") is_deb = 1 }
+      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) has_suite = 1 }
+      tolower($1) == "uris:" { uri = $2 }
+      END { if (!found) flush() }
+    ' "$f" | head -n 1
+  done | head -n 1
+  local lists=()
+  [ -f /etc/apt/sources.list ] && lists+=(/etc/apt/sources.list)
+  for f in /etc/apt/sources.list.d/*.list; do [ -f "$f" ] && lists+=("$f"); done
+  if [ "${#lists[@]}" -gt 0 ]; then
+    # deb [options] URI SUITE COMPONENTS...
+    awk -v suite="$SUITE" '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) { print $i; exit } }' "${lists[@]}"
+  fi
+}
+
+mirror="${PYMGR_DEBIAN_MIRROR:-}"
+if [ -z "$mirror" ]; then
+  mirror="$(find_mirror | head -n 1)"
+fi
+[ -n "$mirror" ] || die "no Debian mirror for ${SUITE} found in /etc/apt/sources.list.d/*.sources or sources.list; set PYMGR_DEBIAN_MIRROR"
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || die "debootstrap is not installed: run scripts/docker-engine.sh"
+docker version >/dev/null 2>&1 || die "the Docker engine does not answer: run scripts/docker-engine.sh"
+
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/pymgr-rootfs.XXXXXX")"
+cleanup() { rm -rf --one-file-system "$workdir"; }
+trap cleanup EXIT
+
+log "debootstrap ${SUITE} (minbase + ${PACKAGES}) from ${mirror}"
+start=$(date +%s)
+PATH="$PATH:/usr/sbin:/sbin" debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$workdir/rootfs" "$mirror" \
+  >"$workdir/debootstrap.log" 2>&1 || { tail -n 40 "$workdir/debootstrap.log" >&2; die "debootstrap failed"; }
+# Smaller image: drop the package cache and lists (apt-get update works again when needed).
+rm -rf "$workdir/rootfs/var/cache/apt/archives/"*.deb "$workdir/rootfs/var/lib/apt/lists/"*
+
+log "importing as ${TAG}"
+tar -C "$workdir/rootfs" --numeric-owner -c . | docker import \
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'ENV LANG=C.UTF-8' \
+  --change 'CMD ["/bin/bash"]' \
+  - "$TAG" >/dev/null
+log "built ${TAG} in $(($(date +%s) - start)) s"
