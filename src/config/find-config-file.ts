@@ -102,8 +102,9 @@ function getLoaders(): Promise<Loaders & { js: Record<string, LoaderFn> }> {
         return loadYaml(filepath, content);
       } catch (err) {
         const e = err as { reason?: string; mark?: { line: number; column: number }; message: string };
+        const what = path.extname(filepath) === '' ? 'not valid YAML or JSON' : 'YAML error';
         throw new ConfigParseError(
-          `YAML error: ${e.reason ?? e.message}`,
+          `${what}: ${e.reason ?? e.message}`,
           e.mark ? e.mark.line + 1 : undefined,
           e.mark ? e.mark.column + 1 : undefined,
         );
