@@ -1,0 +1,41 @@
+import type { Executor, PythonInterpreter } from '../../src/contracts.js';
+
+/**
+ * Pythons that pyenv has installed under `root/versions` (plain CPython versions only), found by
+ * listing the directory: no pyenv or git command runs.
+ */
+export async function listPyenvPythons(executor: Executor, root: string): Promise<PythonInterpreter[]> {
+  const names = (await executor.readDir(`${root}/versions`)) ?? [];
+  const out: PythonInterpreter[] = [];
+  for (const name of names) {
+    if (!/^\d+\.\d+\.\d+$/.test(name)) continue;
+    const exe = `${root}/versions/${name}/bin/python${name.split('.').slice(0, 2).join('.')}`;
+    const alt = `${root}/versions/${name}/bin/python`;
+    if (await executor.exists(exe)) out.push({ version: name, executable: exe, origin: 'pyenv' });
+    else if (await executor.exists(alt)) out.push({ version: name, executable: alt, origin: 'pyenv' });
+  }
+  return out;
+}
+
+/** The pyenv root this executor's user would use: `$PYENV_ROOT`, else `~/.pyenv`. */
+export async function defaultPyenvRoot(executor: Executor, configured?: string): Promise<string> {
+  if (configured) return configured;
+  const env = await executor.getEnv();
+  return env.PYENV_ROOT || `${env.HOME || '/root'}/.pyenv`;
+}
+
+/** Order newest first and drop duplicate executables. */
+export function sortPythons(list: PythonInterpreter[]): PythonInterpreter[] {
+  const seen = new Set<string>();
+  const uniq = list.filter((p) => (seen.has(p.executable) ? false : (seen.add(p.executable), true)));
+  const key = (v: string) => v.split(/[.+a-z]/i).map((x) => Number.parseInt(x, 10) || 0);
+  return uniq.sort((a, b) => {
+    const ka = key(a.version);
+    const kb = key(b.version);
+    for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+      const d = (kb[i] ?? 0) - (ka[i] ?? 0);
+      if (d) return d;
+    }
+    return 0;
+  });
+}

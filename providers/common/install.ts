@@ -1,0 +1,168 @@
+import { parse as parseToml } from 'smol-toml';
+import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
+import { PymgrError } from '../../src/errors.js';
+import { runChecked } from '../../src/executor/run.js';
+import { redactArgs } from '../../src/redact.js';
+
+/**
+ * How packages get into a venv: `uv pip install --python <venv>` or the venv's own pip.
+ * Both take the same requirement arguments; only the command and a few flags differ.
+ */
+export type Installer =
+  | { kind: 'uv'; uv: string; env: Record<string, string | undefined> }
+  | { kind: 'pip'; env?: Record<string, string | undefined> };
+
+/** The command (file and leading args) that installs into `venv` with `installer`. */
+export function installCommand(installer: Installer, venv: VenvTarget): { file: string; args: string[] } {
+  if (installer.kind === 'uv') return { file: installer.uv, args: ['pip', 'install', '--python', venv.python] };
+  return { file: venv.python, args: ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input'] };
+}
+
+/** Index flags. pip has no offline switch: offline means `--no-index` there. */
+export function indexArgs(index: IndexOptions, installer: Installer): string[] {
+  const args: string[] = [];
+  if (index.url) args.push('--index-url', index.url);
+  for (const url of index.extraUrls) args.push('--extra-index-url', url);
+  for (const link of index.findLinks) args.push('--find-links', link);
+  if (index.noIndex || (index.offline && installer.kind === 'pip')) args.push('--no-index');
+  if (index.offline && installer.kind === 'uv') args.push('--offline');
+  return args;
+}
+
+/** `path[extra1,extra2]`, for installing a local project with extras. */
+export function withExtras(path: string, extras: readonly string[]): string {
+  return extras.length ? `${path}[${extras.join(',')}]` : path;
+}
+
+/**
+ * Requirements of the named dependency groups (PEP 735) of the pyproject in `projectDir`,
+ * with `{include-group = ...}` expanded. Done here so it works with any pip version.
+ * Groups named in `optional` are skipped when the project does not define them.
+ */
+export async function readGroupRequirements(
+  ctx: ProviderContext,
+  projectDir: string,
+  groups: readonly string[],
+  optional: readonly string[] = [],
+): Promise<string[]> {
+  if (!groups.length) return [];
+  const file = `${projectDir}/pyproject.toml`;
+  let data: Record<string, unknown>;
+  try {
+    data = parseToml(await ctx.executor.readFile(file)) as Record<string, unknown>;
+  } catch (err) {
+    throw new PymgrError('PROJECT_INVALID', `Cannot read dependency groups from ${file}`, {
+      cause: err,
+      hint: 'Dependency groups need a valid pyproject.toml with a [dependency-groups] table.',
+    });
+  }
+  const table = (data['dependency-groups'] ?? {}) as Record<string, unknown[]>;
+  const norm = (s: string) => s.toLowerCase().replace(/[-_.]+/g, '-');
+  const byName = new Map(Object.entries(table).map(([k, v]) => [norm(k), v]));
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (group: string, chain: string[]) => {
+    const key = norm(group);
+    if (chain.includes(key)) throw new PymgrError('PROJECT_INVALID', `Dependency group cycle in ${file}: ${[...chain, key].join(' -> ')}`);
+    if (seen.has(key)) return;
+    seen.add(key);
+    const items = byName.get(key);
+    if (!items && chain.length === 0 && optional.some((o) => norm(o) === key)) return;
+    if (!items) {
+      throw new PymgrError('PROJECT_INVALID', `Dependency group "${group}" is not defined in ${file}`, {
+        hint: `Defined groups: ${[...byName.keys()].join(', ') || 'none'}. Fix dependencies.groups in your pymgr config.`,
+        details: { file, keyPath: 'dependencies.groups' },
+      });
+    }
+    for (const item of items) {
+      if (typeof item === 'string') out.push(item);
+      else if (item && typeof item === 'object' && 'include-group' in item) visit(String((item as Record<string, unknown>)['include-group']), [...chain, key]);
+    }
+  };
+  for (const g of groups) visit(g, []);
+  return out;
+}
+
+/** Pins (`name==version`) of the registry packages in a uv.lock, for installing a uv project through pip. */
+export function pinsFromUvLock(lockText: string, projectName?: string): string[] {
+  const data = parseToml(lockText) as { package?: Array<{ name: string; version?: string; source?: Record<string, unknown> }> };
+  const pins: string[] = [];
+  for (const pkg of data.package ?? []) {
+    if (!pkg.version || !pkg.source) continue;
+    if (!('registry' in pkg.source)) continue; // editable / virtual / path / git: not pinnable by version
+    if (projectName && pkg.name === projectName) continue;
+    pins.push(`${pkg.name}==${pkg.version}`);
+  }
+  return pins;
+}
+
+/**
+ * Install a plan with uv's pip interface or the venv's pip. Used as is by providers that install
+ * through pip (pyenv, mise) and by uv for everything except uv projects (which it syncs).
+ * `handleStep` lets a provider take over a step (uv syncs uv projects); it returns true when it did.
+ */
+export async function installPlanWithInstaller(
+  ctx: ProviderContext,
+  venv: VenvTarget,
+  plan: InstallPlan,
+  installer: Installer,
+  handleStep?: (step: InstallStep, report: InstallReport) => Promise<boolean>,
+): Promise<InstallReport> {
+  const report: InstallReport = { commands: [], notes: [] };
+  const { file, args: base } = installCommand(installer, venv);
+  const index = indexArgs(plan.index, installer);
+  const run = async (args: string[], purpose: string) => {
+    const full = [...base, ...index, ...args];
+    report.commands.push(redactArgs([file, ...full]));
+    ctx.progress({ step: 'install', message: purpose });
+    await runChecked(ctx.executor, file, full, {
+      cwd: ctx.projectDir,
+      env: { ...installer.env, VIRTUAL_ENV: venv.path, PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1' },
+      purpose,
+      signal: ctx.signal,
+      onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: purpose, output: chunk }),
+      hint: 'Check the package names, versions and index settings; the output above says what the installer could not do.',
+    });
+  };
+
+  for (const step of plan.steps) {
+    if (handleStep && (await handleStep(step, report))) continue;
+    switch (step.kind) {
+      case 'requirements': {
+        const args = [...step.files.flatMap((f) => ['-r', f]), ...step.constraints.flatMap((f) => ['-c', f])];
+        if (step.files.length) await run(args, `install ${step.files.length} requirement file(s)`);
+        break;
+      }
+      case 'project': {
+        const target = withExtras(step.path, step.extras);
+        const groupReqs = await readGroupRequirements(ctx, step.path, step.groups);
+        await run([...(step.editable ? ['-e', target] : [target]), ...groupReqs], `install the project${step.editable ? ' (editable)' : ''}`);
+        break;
+      }
+      case 'uv-project': {
+        const groups = [...new Set([...step.groups, ...(step.dev ? ['dev'] : [])])];
+        const optional = step.dev && !step.groups.includes('dev') ? ['dev'] : [];
+        const groupReqs = await readGroupRequirements(ctx, step.path, groups, optional);
+        const extraArgs: string[] = [];
+        if (step.lockFile) {
+          const pins = pinsFromUvLock(await ctx.executor.readFile(step.lockFile));
+          const constraints = `${venv.path}/.pymgr/uv-lock-constraints.txt`;
+          await ctx.executor.mkdir(`${venv.path}/.pymgr`, { recursive: true });
+          await ctx.executor.writeFile(constraints, pins.join('\n') + '\n');
+          extraArgs.push('-c', constraints);
+          report.notes.push(`uv.lock installed through ${installer.kind === 'uv' ? 'uv pip' : 'pip'}: its ${pins.length} registry pins were used as constraints`);
+        } else {
+          report.notes.push('uv project without uv.lock installed through pip from pyproject.toml');
+        }
+        await run([...extraArgs, '-e', withExtras(step.path, step.extras), ...groupReqs], 'install the uv project');
+        break;
+      }
+      case 'rye-lock': {
+        await run(step.files.flatMap((f) => ['-r', f]), `install the rye lock file(s)`);
+        report.notes.push(`rye lock installed with ${installer.kind === 'uv' ? 'uv pip' : 'pip'}: ${step.files.map((f) => f.split('/').pop()).join(', ')}`);
+        break;
+      }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,257 @@
+import type {
+  InstallPlan,
+  InstallReport,
+  InstallStep,
+  ProbeResult,
+  Provider,
+  ProviderContext,
+  PythonInterpreter,
+  PythonRequest,
+  VenvTarget,
+} from '../../src/contracts.js';
+import { PymgrError } from '../../src/errors.js';
+import { commandFailed, runChecked } from '../../src/executor/run.js';
+import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
+import { matchPythonVersion } from '../../src/python-version.js';
+import { redactArgs } from '../../src/redact.js';
+import { defaultPyenvRoot, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
+import { indexArgs, installPlanWithInstaller } from '../common/install.js';
+import { findBasePython } from '../common/base-python.js';
+
+/** Where pymgr provisions uv: `<toolsDir>/uv-<version>/bin/uv`. */
+export function provisionedUvPath(toolsDir: string, version: string): string {
+  return `${toolsDir}/uv-${version}/bin/uv`;
+}
+
+/**
+ * uv: git-free, fast, and installable from PyPI with any existing pip, so it is the default
+ * manager on a fresh machine.
+ */
+export class UvProvider implements Provider {
+  readonly name = 'uv' as const;
+  readonly needsGit = false;
+
+  async probe(ctx: ProviderContext): Promise<ProbeResult> {
+    const found = await this.find(ctx);
+    if (!found) return { name: 'uv', found: false, needsGit: false, problems: [] };
+    const res = await ctx.executor.exec(found.path, ['--version'], { timeoutMs: 30_000 });
+    if (res.exitCode !== 0) {
+      return {
+        name: 'uv',
+        found: false,
+        path: found.path,
+        source: found.source,
+        needsGit: false,
+        problems: [
+          {
+            code: 'UV_BROKEN',
+            severity: 'error',
+            message: `uv at ${found.path} does not run (exit ${res.exitCode}): ${res.stderr.trim().split('\n').pop() ?? ''}`,
+            fix: 'Reinstall uv, or remove providers.uv.path so pymgr can provision its own.',
+          },
+        ],
+      };
+    }
+    const version = /uv (\S+)/.exec(res.stdout)?.[1];
+    return { name: 'uv', found: true, path: found.path, version, source: found.source, needsGit: false, problems: [] };
+  }
+
+  private async find(ctx: ProviderContext): Promise<{ path: string; source: string } | undefined> {
+    const opts = ctx.config.providers.uv;
+    if (opts.path) {
+      if (!(await isExecutableFile(ctx.executor, opts.path))) {
+        throw new PymgrError('MANAGER_NOT_FOUND', `uv not found at ${opts.path} (providers.uv.path) on ${ctx.executor.description}`, {
+          hint: 'Fix providers.uv.path, or remove it to let pymgr find or provision uv.',
+          details: { keyPath: 'providers.uv.path' },
+        });
+      }
+      return { path: opts.path, source: 'config' };
+    }
+    const onPath = await findOnPath(ctx.executor, 'uv');
+    if (onPath) return { path: onPath, source: 'PATH' };
+    const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
+    if (await isExecutableFile(ctx.executor, provisioned)) return { path: provisioned, source: 'tools-dir' };
+    return undefined;
+  }
+
+  async ensureManager(ctx: ProviderContext): Promise<ProbeResult> {
+    const probe = await this.probe(ctx);
+    if (probe.found) return probe;
+    const opts = ctx.config.providers.uv;
+    if (!opts.provision) {
+      throw new PymgrError('MANAGER_NOT_FOUND', `uv is not installed on ${ctx.executor.description}`, {
+        hint: 'Install uv (python3 -m pip install uv), set providers.uv.path, or allow providers.uv.provision.',
+      });
+    }
+    const base = await findBasePython(ctx);
+    if (!base) {
+      throw new PymgrError('MANAGER_NOT_FOUND', `uv is not installed on ${ctx.executor.description} and no Python with pip was found to install it`, {
+        hint: 'Install uv, or a python3 with pip, or choose another provider.',
+      });
+    }
+    const target = `${ctx.toolsDir}/uv-${opts.version}`;
+    ctx.progress({ step: 'manager', message: `installing uv ${opts.version} into ${target} with ${base}` });
+    await ctx.executor.mkdir(ctx.toolsDir, { recursive: true });
+    const staging = `${target}.partial-${Date.now()}`;
+    const index = ctx.config.index;
+    await runChecked(
+      ctx.executor,
+      base,
+      [
+        '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
+        '--target', staging, ...indexArgs(index, { kind: 'pip' }), `uv==${opts.version}`,
+      ],
+      {
+        env: { PIP_USER: '0', PIP_REQUIRE_VIRTUALENV: undefined, PYTHONNOUSERSITE: '1' },
+        purpose: `install uv ${opts.version} with pip`,
+        hint: 'pymgr installs uv from PyPI with pip; check network/index settings, or install uv yourself and set providers.uv.path.',
+        signal: ctx.signal,
+      },
+    );
+    await ctx.executor.remove(target, { recursive: true });
+    await ctx.executor.rename(staging, target);
+    const again = await this.probe(ctx);
+    if (!again.found) {
+      throw new PymgrError('MANAGER_BROKEN', `uv was installed into ${target} but does not run`, {
+        hint: 'Check that the platform is supported by the uv wheel; see `pymgr doctor`.',
+      });
+    }
+    return { ...again, source: 'provisioned' };
+  }
+
+  private async uv(ctx: ProviderContext): Promise<string> {
+    const probe = await this.ensureManager(ctx);
+    return probe.path!;
+  }
+
+  /** Environment every uv command runs with. */
+  async uvEnv(ctx: ProviderContext): Promise<Record<string, string | undefined>> {
+    const opts = ctx.config.providers.uv;
+    const env: Record<string, string | undefined> = {
+      UV_PYTHON_DOWNLOADS: ctx.config.index.offline ? 'never' : opts.pythonDownloads,
+      UV_NO_PROGRESS: '1',
+      VIRTUAL_ENV: undefined,
+      UV_PROJECT_ENVIRONMENT: undefined,
+    };
+    if (opts.cacheDir) env.UV_CACHE_DIR = opts.cacheDir;
+    if (opts.linkMode !== 'auto') env.UV_LINK_MODE = opts.linkMode;
+    else if (ctx.executor.kind === 'docker' || opts.cacheDir) env.UV_LINK_MODE = 'copy';
+    if (ctx.config.index.offline) env.UV_OFFLINE = '1';
+    return env;
+  }
+
+  async listPythons(ctx: ProviderContext): Promise<PythonInterpreter[]> {
+    const uv = await this.uv(ctx);
+    const res = await ctx.executor.exec(uv, ['python', 'list', '--only-installed', '--output-format', 'json'], {
+      env: await this.uvEnv(ctx),
+      timeoutMs: 60_000,
+    });
+    const found: PythonInterpreter[] = [];
+    if (res.exitCode === 0) {
+      try {
+        const items = JSON.parse(res.stdout) as Array<{ version: string; path: string | null; implementation: string; url: string | null; variant?: string }>;
+        for (const item of items) {
+          if (item.implementation !== 'cpython' || !item.path || (item.variant && item.variant !== 'default')) continue;
+          found.push({ version: item.version, executable: item.path, origin: item.path.includes('/uv/python/') ? 'uv-managed' : 'found' });
+        }
+      } catch {
+        /* fall through to pyenv's list */
+      }
+    }
+    // uv does not look inside pyenv's versions directory; offline, those are often the only Pythons.
+    found.push(...(await listPyenvPythons(ctx.executor, await defaultPyenvRoot(ctx.executor, ctx.config.providers.pyenv.root))));
+    return sortPythons(found);
+  }
+
+  async ensurePython(ctx: ProviderContext, request: PythonRequest): Promise<PythonInterpreter> {
+    let pythons = await this.listPythons(ctx);
+    let match = pickInterpreter(pythons, request.raw);
+    if (match) return match;
+    const downloads = ctx.config.index.offline ? 'never' : ctx.config.providers.uv.pythonDownloads;
+    if (downloads !== 'never') {
+      const uv = await this.uv(ctx);
+      ctx.progress({ step: 'python', message: `uv python install ${request.raw}` });
+      const res = await ctx.executor.exec(uv, ['python', 'install', request.raw], { env: await this.uvEnv(ctx), signal: ctx.signal });
+      if (res.exitCode === 0) {
+        pythons = await this.listPythons(ctx);
+        match = pickInterpreter(pythons, request.raw);
+        if (match) return { ...match, origin: 'installed' };
+      }
+    }
+    throw pythonUnavailable('uv', request, pythons, downloads === 'never'
+      ? 'Python downloads are off (providers.uv.pythonDownloads: never, or offline). Install that Python (e.g. with pyenv), allow downloads, or change the request.'
+      : 'uv could not install it. Check the network, or install that Python yourself.');
+  }
+
+  async createVenv(ctx: ProviderContext, python: PythonInterpreter, venv: VenvTarget): Promise<void> {
+    const uv = await this.uv(ctx);
+    ctx.progress({ step: 'venv', message: `uv venv ${venv.path} (Python ${python.version})` });
+    await runChecked(ctx.executor, uv, ['venv', '--no-project', '--no-config', '--allow-existing', '--python', python.executable, venv.path], {
+      env: await this.uvEnv(ctx),
+      cwd: ctx.projectDir,
+      purpose: `create the venv at ${venv.path}`,
+      signal: ctx.signal,
+    });
+  }
+
+  async installDependencies(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan): Promise<InstallReport> {
+    const uv = await this.uv(ctx);
+    const env = await this.uvEnv(ctx);
+    return installPlanWithInstaller(ctx, venv, plan, { kind: 'uv', uv, env }, async (step, report) => {
+      if (step.kind !== 'uv-project') return false;
+      await this.sync(ctx, uv, env, venv, plan, step, report);
+      return true;
+    });
+  }
+
+  private async sync(
+    ctx: ProviderContext,
+    uv: string,
+    env: Record<string, string | undefined>,
+    venv: VenvTarget,
+    plan: InstallPlan,
+    step: Extract<InstallStep, { kind: 'uv-project' }>,
+    report: InstallReport,
+  ): Promise<void> {
+    const args = ['sync', '--python', venv.python];
+    if (step.lockFile) args.push('--locked');
+    for (const e of step.extras) args.push('--extra', e);
+    for (const g of step.groups) args.push('--group', g);
+    if (!step.dev) args.push('--no-dev');
+    args.push(...indexArgs(plan.index, { kind: 'uv', uv, env }));
+    report.commands.push(redactArgs([uv, ...args]));
+    ctx.progress({ step: 'install', message: `uv ${args.join(' ')}` });
+    const res = await ctx.executor.exec(uv, args, {
+      cwd: step.path,
+      env: { ...env, UV_PROJECT_ENVIRONMENT: venv.path },
+      signal: ctx.signal,
+      onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: 'uv sync', output: chunk }),
+    });
+    if (res.exitCode !== 0) {
+      if (step.lockFile && /needs to be updated|--locked/.test(res.stderr)) {
+        throw new PymgrError('PROJECT_INVALID', `${step.lockFile} is out of date with ${step.path}/pyproject.toml`, {
+          hint: 'Run `uv lock` in the project and commit the new uv.lock. pymgr installs with --locked and never re-locks silently.',
+          details: { file: step.lockFile, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') },
+        });
+      }
+      throw commandFailed(ctx.executor, res, 'sync the uv project', 'The output above says what uv could not do.');
+    }
+    report.notes.push(step.lockFile ? 'uv project synced from uv.lock (--locked)' : 'uv project synced (no uv.lock existed; uv wrote one)');
+  }
+}
+
+/** The newest interpreter whose version satisfies the request. */
+export function pickInterpreter(pythons: PythonInterpreter[], request: string): PythonInterpreter | undefined {
+  const version = matchPythonVersion(request, pythons.map((p) => p.version));
+  return version ? pythons.find((p) => p.version === version) : undefined;
+}
+
+/** PYTHON_UNAVAILABLE naming what is installed and how to provide the requested one. */
+export function pythonUnavailable(manager: string, request: PythonRequest, installed: PythonInterpreter[], hint: string): PymgrError {
+  const versions = [...new Set(installed.map((p) => p.version))];
+  return new PymgrError(
+    'PYTHON_UNAVAILABLE',
+    `No Python matching "${request.raw}" (from ${request.sourcePath ?? request.source}) is available to ${manager}; installed: ${versions.join(', ') || 'none'}`,
+    { hint, details: { request: request.raw, source: request.source, installed: versions } },
+  );
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Executor, InstallPlan, ProbeResult, PythonRequest } from '../contracts.js';
+import type { PymgrConfig } from '../config/schema.js';
+
+/**
+ * Every file whose content decides what gets installed: requirement files and the files they
+ * include (`-r`, `-c`, followed relative to the including file), project metadata and lock files.
+ */
+export async function collectDependencyInputs(executor: Executor, plan: InstallPlan): Promise<string[]> {
+  const files = new Set<string>();
+  const queue: string[] = [];
+  const projectFiles = (dir: string) => ['pyproject.toml', 'setup.py', 'setup.cfg'].map((f) => `${dir}/${f}`);
+  for (const step of plan.steps) {
+    if (step.kind === 'requirements') queue.push(...step.files, ...step.constraints);
+    else if (step.kind === 'project') projectFiles(step.path).forEach((f) => files.add(f));
+    else if (step.kind === 'uv-project') {
+      projectFiles(step.path).forEach((f) => files.add(f));
+      if (step.lockFile) files.add(step.lockFile);
+    } else if (step.kind === 'rye-lock') {
+      queue.push(...step.files);
+      projectFiles(step.path).forEach((f) => files.add(f));
+    }
+  }
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    let text: string;
+    try {
+      text = await executor.readFile(file);
+    } catch {
+      continue;
+    }
+    const dir = file.slice(0, file.lastIndexOf('/'));
+    for (const line of text.split('\n')) {
+      const m = /^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)/.exec(line);
+      if (m && !/^[a-z]+:\/\//i.test(m[1])) queue.push(m[1].startsWith('/') ? m[1] : `${dir}/${m[1]}`);
+    }
+  }
+  return [...files].sort();
+}
+
+export interface FingerprintInput {
+  executor: Executor;
+  plan: InstallPlan;
+  provider: ProbeResult;
+  request: PythonRequest;
+  venvPath: string;
+  config: PymgrConfig;
+}
+
+/**
+ * A hash of everything that decides the env: the provider and its binary, the Python request,
+ * the content of every dependency input, and the config that changes what is installed.
+ * Missing files hash as missing, so creating one changes the fingerprint.
+ */
+export async function computeFingerprint(input: FingerprintInput): Promise<string> {
+  const hash = createHash('sha256');
+  const { executor, plan, provider, request, venvPath, config } = input;
+  const manager = provider.path ? await executor.stat(provider.path) : undefined;
+  hash.update(
+    JSON.stringify({
+      v: 1,
+      provider: { name: provider.name, version: provider.version, path: provider.path, size: manager?.size, mtime: manager?.mtimeMs },
+      python: request.raw,
+      venv: venvPath,
+      steps: plan.steps,
+      expected: plan.expected,
+      index: plan.index,
+      dependencies: config.dependencies,
+      providerOptions: config.providers[provider.name],
+    }),
+  );
+  for (const file of await collectDependencyInputs(executor, plan)) {
+    let content = '\0missing';
+    try {
+      content = await executor.readFile(file);
+    } catch {
+      /* missing */
+    }
+    hash.update(`\n${file}\n${content.length}\n`);
+    hash.update(content);
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,164 @@
+import type { InstallReport, ProbeResult, Provider, PythonInterpreter, VenvTarget } from '../contracts.js';
+import { PymgrError } from '../errors.js';
+import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
+import { matchPythonVersion } from '../python-version.js';
+import { createProvider } from '../../providers/index.js';
+import { memoiseProbe, resolveProject, type CommonOptions } from './context.js';
+import { computeFingerprint } from './fingerprint.js';
+import { acquireEnvLock } from './lock.js';
+import { readState, stateDir, writeState } from './state.js';
+import { assertIsolated, inspectVenv, type IsolationCheck } from './verify.js';
+
+export type VenvAction = 'created' | 'reused' | 'updated' | 'rebuilt';
+
+export interface SetupResult {
+  projectDir: string;
+  projectType: string;
+  provider: { name: string; version?: string; path?: string; foundBy?: string; chosenBy: ProviderChoice['source']; reason: string };
+  python: { version: string; executable: string; base: string; request: string; source: string; sourcePath?: string };
+  venv: { path: string; action: VenvAction };
+  isolation: { verified: boolean; checks: IsolationCheck[] };
+  install: InstallReport;
+  reasons: string[];
+  durationMs: number;
+}
+
+export interface SetupOptions extends CommonOptions {
+  /** How long to wait for another setup of the same env (default 10 minutes). */
+  lockTimeoutMs?: number;
+}
+
+/**
+ * pymgr's main job: a verified, isolated venv for the project. Loads config, detects the project,
+ * picks and ensures the manager, ensures a Python, creates or reuses the venv, installs the
+ * dependencies, verifies isolation with the venv's own interpreter and records state.
+ * Throws a PymgrError for anything short of a verified env; never falls back to a base interpreter.
+ */
+export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
+  const started = Date.now();
+  const { executor, projectDir, detection, venvPath, ctx } = await resolveProject(options);
+  const { config } = ctx;
+  const providers = new Map<string, Provider>();
+  const providerFor = (name: Parameters<typeof createProvider>[0]) => {
+    if (!providers.has(name)) providers.set(name, createProvider(name));
+    return providers.get(name)!;
+  };
+  const probe = memoiseProbe((name) => providerFor(name).probe(ctx));
+  ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}` });
+  const choice = await selectProvider(detection, config, async (name) => (await probe(name)).found);
+  const provider = providerFor(choice.name);
+  const request = detection.python;
+  const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;
+  const venv: VenvTarget = { path: venvPath, python: `${venvPath}/bin/python` };
+
+  const lock = await acquireEnvLock(executor, venvPath, {
+    timeoutMs: options.lockTimeoutMs,
+    signal: options.signal,
+    onWait: (owner) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${owner})` }),
+  });
+  try {
+    ctx.progress({ step: 'manager', message: `using ${choice.name} (${choice.reason})` });
+    const manager: ProbeResult = await provider.ensureManager(ctx);
+    const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
+    const state = await readState(executor, venvPath);
+    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport): SetupResult => ({
+      projectDir,
+      projectType: detection.projectType,
+      provider: { name: choice.name, version: manager.version, path: manager.path, foundBy: manager.source, chosenBy: choice.source, reason: choice.reason },
+      python: { version: python.version, executable: venv.python, base: python.base, request: request.raw, source: request.source, sourcePath: request.sourcePath },
+      venv: { path: venvPath, action },
+      isolation: { verified: true, checks },
+      install,
+      reasons: detection.reasons.map((r) => (r.file ? `${r.message} (${r.file})` : r.message)),
+      durationMs: Date.now() - started,
+    });
+
+    // Warm path: nothing that decides the env changed. Still prove the interpreter runs and is the venv's.
+    if (state?.status === 'ready' && state.fingerprint === fingerprint) {
+      ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter' });
+      const quick = await inspectVenv(executor, venvPath, [], { versionOk, signal: ctx.signal });
+      if (quick.verified) {
+        return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
+      }
+      ctx.progress({ step: 'venv', message: `recorded env no longer works (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}): rebuilding` });
+    }
+
+    const python = await provider.ensurePython(ctx, request);
+    ctx.progress({ step: 'python', message: `Python ${python.version} at ${python.executable}` });
+    const action = await prepareVenvDirectory(ctx.executor, venvPath, python, state !== undefined);
+    await writeState(executor, venvPath, {
+      schema: 1,
+      status: 'in-progress',
+      fingerprint,
+      provider: { name: choice.name, version: manager.version, path: manager.path },
+      python: { version: python.version, executable: python.executable, request: request.raw },
+      projectType: detection.projectType,
+      projectDir,
+      updatedAt: new Date().toISOString(),
+    });
+    if (action === 'created' || action === 'rebuilt') await provider.createVenv(ctx, python, venv);
+    ctx.progress({ step: 'install', message: `installing ${detection.projectType} dependencies with ${choice.name}` });
+    const install = await provider.installDependencies(ctx, venv, detection.plan);
+    ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
+    const report = await inspectVenv(executor, venvPath, config.verify.packages ? detection.plan.expected : [], {
+      versionOk: (v) => v === python.version,
+      timeoutMs: config.verify.timeoutMs,
+      signal: ctx.signal,
+    });
+    assertIsolated(report, venvPath);
+    await writeState(executor, venvPath, {
+      schema: 1,
+      status: 'ready',
+      fingerprint,
+      provider: { name: choice.name, version: manager.version, path: manager.path },
+      python: { version: python.version, executable: python.executable, request: request.raw },
+      projectType: detection.projectType,
+      projectDir,
+      updatedAt: new Date().toISOString(),
+    });
+    return result(action, { version: python.version, base: python.executable }, report.checks, install);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Decide what to do with the venv directory and clear it when it must be rebuilt.
+ * - missing or empty: `created` (an existing empty directory is kept: it may be a mount point);
+ * - a venv whose interpreter runs, is isolated and has the chosen Python: `updated` in place;
+ * - a venv (pyvenv.cfg or pymgr state) that is broken or has another Python: `rebuilt`
+ *   (its contents are removed, the directory itself stays);
+ * - anything else: an error, and nothing is touched.
+ */
+async function prepareVenvDirectory(
+  executor: import('../contracts.js').Executor,
+  venvPath: string,
+  python: PythonInterpreter,
+  hadState: boolean,
+): Promise<'created' | 'updated' | 'rebuilt'> {
+  const st = await executor.stat(venvPath);
+  if (st && !st.isDirectory) {
+    throw new PymgrError('PROJECT_INVALID', `The venv path ${venvPath} exists and is not a directory`, {
+      hint: 'Set `venv` in the pymgr config to another path, or remove that file.',
+    });
+  }
+  const entries = (await executor.readDir(venvPath)) ?? [];
+  if (!st || entries.length === 0) return 'created';
+  const looksLikeVenv = entries.includes('pyvenv.cfg') || entries.includes('.pymgr') || hadState;
+  if (!looksLikeVenv) {
+    throw new PymgrError('PROJECT_INVALID', `${venvPath} exists, is not empty and is not a venv; pymgr will not touch it`, {
+      hint: 'Point `venv` in the pymgr config at a new or empty directory, or move that directory away yourself.',
+      details: { venv: venvPath, entries: entries.slice(0, 10) },
+    });
+  }
+  if (entries.includes('pyvenv.cfg')) {
+    const check = await inspectVenv(executor, venvPath, [], { versionOk: (v) => v === python.version });
+    if (check.verified) return 'updated';
+  }
+  for (const name of entries) {
+    if (name === '.pymgr') continue;
+    await executor.remove(`${venvPath}/${name}`, { recursive: true });
+  }
+  await executor.remove(`${stateDir(venvPath)}/state.json`);
+  return 'rebuilt';
+}
