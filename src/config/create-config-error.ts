@@ -123,12 +123,12 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
       continue;
     }
     const expected = leaf ? describeExpected(leaf, isItem) : issue.code === 'invalid_type' ? String(issue.expected) : 'a valid value';
-    const detail = issue.code === 'invalid_type' ? `expected ${expected}` : `${issue.message} (expected ${expected})`;
+    const typeError = issue.code === 'invalid_type';
     problems.push({
       keyPath,
-      text: `${show(received)} is not valid for ${subject}: ${detail}`,
+      text: `${show(received)} is not valid for ${subject}: ${typeError ? `expected ${expected}` : issue.message}`,
       allowed: leaf?.kind === 'enum' || (leaf?.kind === 'array' && leaf.itemKind === 'enum') ? leaf.values ?? [] : expected,
-      hint: `Set ${subject} to ${expected}.`,
+      hint: typeError ? `Set ${subject} to ${expected}.` : `Fix ${subject}: ${issue.message}.`,
     });
   }
   if (origin.kind === 'env') {
