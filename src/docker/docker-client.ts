@@ -1,0 +1,300 @@
+/**
+ * The only place that knows dockerode. The rest of pymgr talks to the small {@link DockerClient}
+ * interface below (like testcontainers-node's container runtime client), so dockerode can be
+ * swapped or faked, and so only Docker code paths pay for importing it: it is loaded lazily by
+ * {@link connectDockerClient}.
+ *
+ * The interface has only what pymgr needs; grow it here (one method on the interface, one on the
+ * implementation) rather than reaching for dockerode elsewhere.
+ */
+import type { Duplex, Readable } from 'node:stream';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** How to reach one engine. */
+export type EngineConnection =
+  | { kind: 'unix'; socketPath: string }
+  | { kind: 'npipe'; socketPath: string }
+  | {
+      kind: 'tcp';
+      host: string;
+      port: number;
+      /** `https` when TLS is on (DOCKER_TLS_VERIFY); then `certPath` holds ca.pem, cert.pem, key.pem. */
+      protocol: 'http' | 'https';
+      certPath?: string;
+    };
+
+/** The URL-like text of a connection, for messages: `unix:///var/run/docker.sock`, `tcp://h:2376`. */
+export function describeConnection(connection: EngineConnection): string {
+  switch (connection.kind) {
+    case 'unix':
+      return `unix://${connection.socketPath}`;
+    case 'npipe':
+      return `npipe://${connection.socketPath}`;
+    case 'tcp':
+      return `${connection.protocol === 'https' ? 'tcp+tls' : 'tcp'}://${connection.host}:${connection.port}`;
+  }
+}
+
+/** What pymgr needs to know about a container. */
+export interface ContainerInfo {
+  /** Full id. */
+  id: string;
+  /** Name without the leading slash. */
+  name: string;
+  /** Image as configured (tag or id). */
+  image: string;
+  /** Image id (`sha256:...`). */
+  imageId: string;
+  running: boolean;
+  /** `Config.Env`, as `KEY=value` strings. */
+  env: string[];
+  /** `Config.User` (may be empty: root). */
+  user: string;
+  /** `Config.WorkingDir` (may be empty). */
+  workingDir: string;
+  labels: Record<string, string>;
+}
+
+/** A line of `docker ps`. */
+export interface ContainerSummary {
+  id: string;
+  names: string[];
+  image: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+/** A container to create. Fields mirror the Engine API where they mean the same. */
+export interface ContainerSpec {
+  image: string;
+  name?: string;
+  cmd?: string[];
+  entrypoint?: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  labels?: Record<string, string>;
+  /** Bind mounts, `host:container[:ro]`. */
+  binds?: string[];
+  /** Remove the container when it stops. */
+  autoRemove?: boolean;
+}
+
+/** One exec to create: an argument array, never a shell string. */
+export interface ExecSpec {
+  cmd: string[];
+  /** `KEY=value` laid over the container's environment. */
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  /** Attach standard input (the stream returned by `start` is then writable). */
+  stdin: boolean;
+}
+
+export interface ExecState {
+  running: boolean;
+  /** `null` while running. */
+  exitCode: number | null;
+  /** Process id *on the engine's host* (not in the container). */
+  pid: number;
+}
+
+export interface ExecSession {
+  readonly id: string;
+  /**
+   * Start the exec and get its raw attached stream: multiplexed frames (8-byte header + payload,
+   * see `demux-stream.ts`), since execs are created without a TTY. Writable when `stdin` was set.
+   */
+  start(): Promise<Duplex>;
+  inspect(): Promise<ExecState>;
+}
+
+export interface DockerContainer {
+  /** As given: an id, a short id or a name. */
+  readonly ref: string;
+  inspect(): Promise<ContainerInfo>;
+  start(): Promise<void>;
+  /** Stop (SIGTERM, then SIGKILL after `timeoutSeconds`). No error when already stopped. */
+  stop(timeoutSeconds?: number): Promise<void>;
+  /** Remove; `force` kills it first. No error when it is already gone. */
+  remove(options?: { force?: boolean }): Promise<void>;
+  exec(spec: ExecSpec): Promise<ExecSession>;
+  /** A tar stream of `path` (a file or a tree). Rejects with a `statusCode` 404 error when missing. */
+  getArchive(path: string): Promise<Readable>;
+  /** Extract `tar` into the existing directory `dir`. */
+  putArchive(dir: string, tar: Buffer): Promise<void>;
+}
+
+/** A connection to one engine. */
+export interface DockerClient {
+  readonly connection: EngineConnection;
+  /** Resolves when the engine answers; rejects otherwise. */
+  ping(): Promise<void>;
+  /** A handle; nothing is checked until it is used. */
+  getContainer(idOrName: string): DockerContainer;
+  /** Create (not start) a container. */
+  createContainer(spec: ContainerSpec): Promise<DockerContainer>;
+  /** Containers matching Engine API filters, e.g. `{ label: ['pymgr=1'] }`; `all` includes stopped ones. */
+  listContainers(filters?: Record<string, string[]>, options?: { all?: boolean }): Promise<ContainerSummary[]>;
+  /** Whether an image with this tag or id exists on the engine. */
+  hasImage(ref: string): Promise<boolean>;
+}
+
+type Dockerode = import('dockerode');
+
+/** Connect a {@link DockerClient} to `connection` (loads dockerode on first use). Does not ping. */
+export async function connectDockerClient(connection: EngineConnection): Promise<DockerClient> {
+  const { default: Docker } = await import('dockerode');
+  let options: import('dockerode').DockerOptions;
+  if (connection.kind === 'tcp') {
+    options = { host: connection.host, port: connection.port, protocol: connection.protocol };
+    if (connection.protocol === 'https' && connection.certPath) {
+      const dir = connection.certPath;
+      const [ca, cert, key] = await Promise.all(
+        ['ca.pem', 'cert.pem', 'key.pem'].map((f) => readFile(join(dir, f))),
+      );
+      options = { ...options, ca, cert, key };
+    }
+  } else {
+    options = { socketPath: connection.socketPath };
+  }
+  return new DockerodeClient(connection, new Docker(options));
+}
+
+class DockerodeClient implements DockerClient {
+  constructor(
+    readonly connection: EngineConnection,
+    private readonly docker: Dockerode,
+  ) {}
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  getContainer(idOrName: string): DockerContainer {
+    return new DockerodeContainer(idOrName, this.docker.getContainer(idOrName));
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<DockerContainer> {
+    const created = await this.docker.createContainer({
+      Image: spec.image,
+      name: spec.name,
+      Cmd: spec.cmd,
+      Entrypoint: spec.entrypoint,
+      Env: spec.env,
+      User: spec.user,
+      WorkingDir: spec.workingDir,
+      Labels: spec.labels,
+      HostConfig: { AutoRemove: spec.autoRemove ?? false, Binds: spec.binds },
+    });
+    return new DockerodeContainer(created.id, created);
+  }
+
+  async listContainers(filters: Record<string, string[]> = {}, options: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+    const list = await this.docker.listContainers({ all: options.all ?? false, filters: JSON.stringify(filters) });
+    return list.map((c) => ({
+      id: c.Id,
+      names: (c.Names ?? []).map((n) => n.replace(/^\//, '')),
+      image: c.Image,
+      state: c.State,
+      labels: c.Labels ?? {},
+    }));
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return false;
+      throw err;
+    }
+  }
+}
+
+class DockerodeContainer implements DockerContainer {
+  constructor(
+    readonly ref: string,
+    private readonly container: import('dockerode').Container,
+  ) {}
+
+  async inspect(): Promise<ContainerInfo> {
+    const info = await this.container.inspect();
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      image: info.Config.Image,
+      imageId: info.Image,
+      running: info.State.Running,
+      env: info.Config.Env ?? [],
+      user: info.Config.User ?? '',
+      workingDir: info.Config.WorkingDir ?? '',
+      labels: info.Config.Labels ?? {},
+    };
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.container.start();
+    } catch (err) {
+      if (statusCodeOf(err) !== 304) throw err; // 304: already started
+    }
+  }
+
+  async stop(timeoutSeconds?: number): Promise<void> {
+    try {
+      await this.container.stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds });
+    } catch (err) {
+      const status = statusCodeOf(err);
+      if (status !== 304 && status !== 404) throw err; // 304: already stopped
+    }
+  }
+
+  async remove(options: { force?: boolean } = {}): Promise<void> {
+    try {
+      await this.container.remove({ force: options.force ?? false });
+    } catch (err) {
+      const status = statusCodeOf(err);
+      // 404: gone; 409 "removal already in progress" (auto-remove racing us).
+      if (status !== 404 && !(status === 409 && /already in progress/i.test(String(err)))) throw err;
+    }
+  }
+
+  async exec(spec: ExecSpec): Promise<ExecSession> {
+    const exec = await this.container.exec({
+      Cmd: spec.cmd,
+      Env: spec.env,
+      WorkingDir: spec.workingDir,
+      User: spec.user,
+      AttachStdin: spec.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    return {
+      id: exec.id,
+      start: async () => (await exec.start({ hijack: true, stdin: spec.stdin, Tty: false })) as Duplex,
+      inspect: async () => {
+        const info = await exec.inspect();
+        return { running: info.Running, exitCode: info.ExitCode, pid: info.Pid };
+      },
+    };
+  }
+
+  async getArchive(path: string): Promise<Readable> {
+    return (await this.container.getArchive({ path })) as Readable;
+  }
+
+  async putArchive(dir: string, tar: Buffer): Promise<void> {
+    const res: unknown = await this.container.putArchive(tar, { path: dir });
+    // Should dockerode hand back the response stream, drain it so the socket is released.
+    if (res && typeof (res as { resume?: unknown }).resume === 'function') (res as Readable).resume();
+  }
+}
+
+/** The HTTP status of a dockerode error (`err.statusCode`), if any. */
+export function statusCodeOf(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}

@@ -1,0 +1,537 @@
+/**
+ * An {@link Executor} inside a running Docker container, through the Engine API (never the `docker`
+ * CLI, never shell strings built from caller data).
+ *
+ * How things are done:
+ * - **exec**: one Engine API exec per call, `Cmd` an argument array. The program is started through a
+ *   fixed wrapper, `/bin/sh -c 'echo "$$"; exec "$@"' sh <file> <args...>`: the shell prints its pid
+ *   (the first stdout line, stripped before anything reaches the caller) and replaces itself with the
+ *   program, so the program keeps that pid and leads its own process group (execs get their own
+ *   session). The wrapper also gives a missing program exit 127, as on the host. Variables removed
+ *   with `env: { X: undefined }` go through `env -u X -- <file> ...`.
+ * - **timeout and abort**: the Engine API cannot kill an exec, so pymgr runs a second exec as root,
+ *   `/bin/sh -c 'kill -s KILL -- "-$1" "$1"' sh <pid>`, killing the program's whole process group. If the
+ *   output stream is still open 2 s later (a detached grandchild holding it), it is closed.
+ *   A killed program reports `exitCode: -1`.
+ * - **files**: readFile and writeFile use the archive API (a one-file tar; owner = the executor's
+ *   user, so a file written for uid 1000 belongs to uid 1000). The other file operations run GNU
+ *   coreutils (`stat`, `test`, `mkdir`, `ls`, `rm`, `mv`, `realpath`) as the executor's user with
+ *   `LC_ALL=C`; errors are Node-style (`err.code === 'ENOENT'` ...), like the host executor's.
+ * - Relative paths are taken from the container's working directory (`/` when it has none).
+ *
+ * Needs `/bin/sh` and coreutils in the container (any Debian/Ubuntu-based image).
+ */
+import { posix } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import type { ExecOptions, ExecResult, Executor, FileStat, OutputStream } from '../contracts.js';
+import { PymgrError } from '../errors.js';
+import { FrameDemuxer } from './demux-stream.js';
+import {
+  describeConnection,
+  statusCodeOf,
+  type ContainerInfo,
+  type DockerClient,
+  type DockerContainer,
+} from './docker-client.js';
+import { findEngine, type FindEngineOptions } from './find-engine.js';
+import { packFile, parseTar } from './tar-archive.js';
+
+export interface DockerExecutorOptions {
+  /** The engine: a client already connected, or how to find one (default: {@link findEngine} with defaults). */
+  engine?: DockerClient | FindEngineOptions;
+  /** Variables laid over the container's environment for every exec; `undefined` removes one. */
+  env?: Record<string, string | undefined>;
+  /** Default user for execs and file operations (`uid[:gid]` or a name). Default: the container's user. */
+  user?: string;
+  /** After a kill, how long to wait for the output stream to close before closing it (default 2000 ms). */
+  killGraceMs?: number;
+}
+
+const WRAPPER = 'echo "$$"; exec "$@"';
+const KILL_SCRIPT = 'kill -s KILL -- "-$1" "$1" 2>/dev/null; exit 0';
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const MAX_SYMLINKS = 40;
+
+export class DockerExecutor implements Executor {
+  readonly kind = 'docker' as const;
+  readonly description: string;
+  /** Full id of the container. */
+  readonly containerId: string;
+  /** Name of the container (no leading slash). */
+  readonly containerName: string;
+  private readonly envOverlay: Record<string, string | undefined>;
+  private readonly user: string | undefined;
+  private readonly killGraceMs: number;
+  private envCache?: Promise<Record<string, string>>;
+  private idsCache?: Promise<{ uid: number; gid: number }>;
+
+  private constructor(
+    /** The engine this executor talks to (for callers that need more of the engine). */
+    readonly client: DockerClient,
+    private readonly container: DockerContainer,
+    private readonly info: ContainerInfo,
+    options: DockerExecutorOptions,
+  ) {
+    this.containerId = info.id;
+    this.containerName = info.name;
+    this.description = `container ${info.id.slice(0, 12)} (${info.name})`;
+    this.envOverlay = { ...(options.env ?? {}) };
+    this.user = options.user;
+    this.killGraceMs = options.killGraceMs ?? 2000;
+  }
+
+  /**
+   * An executor for a running container, by id or name. Throws DOCKER_UNAVAILABLE when no engine
+   * answers, or the container does not exist or is not running.
+   */
+  static async connect(container: string, options: DockerExecutorOptions = {}): Promise<DockerExecutor> {
+    const client = isDockerClient(options.engine) ? options.engine : await findEngine(options.engine ?? {});
+    const where = describeConnection(client.connection);
+    let info: ContainerInfo;
+    try {
+      info = await client.getContainer(container).inspect();
+    } catch (err) {
+      if (statusCodeOf(err) === 404) {
+        throw new PymgrError('DOCKER_UNAVAILABLE', `Container "${container}" does not exist on the engine at ${where}`, {
+          hint: 'Check the name with `docker ps -a`, or create the container first.',
+          cause: err,
+        });
+      }
+      throw new PymgrError('DOCKER_UNAVAILABLE', `Could not inspect container "${container}" on ${where}: ${messageOf(err)}`, {
+        hint: 'Check that the engine is running and that you may use it (`docker ps`).',
+        cause: err,
+      });
+    }
+    if (!info.running) {
+      throw new PymgrError('DOCKER_UNAVAILABLE', `Container "${info.name}" (${info.id.slice(0, 12)}) is not running`, {
+        hint: `Start it (\`docker start ${info.name}\`) and try again.`,
+      });
+    }
+    return new DockerExecutor(client, client.getContainer(info.id), info, options);
+  }
+
+  async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const command = [file, ...args];
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(signal, file);
+
+    const { set, unset } = splitEnv({ ...this.envOverlay, ...(options.env ?? {}) });
+    const target = unset.length ? ['env', ...unset.flatMap((k) => ['-u', k]), '--', ...command] : command;
+    const withStdin = options.stdin !== undefined;
+
+    let stream: import('node:stream').Duplex;
+    let session: Awaited<ReturnType<DockerContainer['exec']>>;
+    try {
+      session = await this.container.exec({
+        cmd: ['/bin/sh', '-c', WRAPPER, 'sh', ...target],
+        env: set.length ? set : undefined,
+        workingDir: options.cwd,
+        user: options.user ?? this.user,
+        stdin: withStdin,
+      });
+      stream = await session.start();
+    } catch (err) {
+      throw this.cannotRun(file, messageOf(err), err);
+    }
+
+    const demux = new FrameDemuxer();
+    const decoders: Record<OutputStream, StringDecoder> = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    const out: Record<OutputStream, string> = { stdout: '', stderr: '' };
+    const emit = (which: OutputStream, text: string) => {
+      if (!text) return;
+      out[which] += text;
+      options.onOutput?.(which, text);
+    };
+    let pid: number | undefined;
+    let head = Buffer.alloc(0);
+    let startFailure: string | undefined;
+    let killedBy: 'timeout' | 'abort' | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+
+    const requestKill = (why: 'timeout' | 'abort') => {
+      if (killedBy) return;
+      killedBy = why;
+      if (pid !== undefined) void this.killGroup(pid);
+      graceTimer = setTimeout(() => stream.destroy(), this.killGraceMs);
+    };
+
+    stream.on('data', (chunk: Buffer) => {
+      for (const frame of demux.push(chunk)) {
+        if (frame.stream === 'stdout' && pid === undefined && startFailure === undefined) {
+          head = Buffer.concat([head, frame.payload]);
+          const nl = head.indexOf(0x0a);
+          if (nl === -1) continue;
+          const line = head.subarray(0, nl).toString('latin1').trim();
+          const rest = head.subarray(nl + 1);
+          head = Buffer.alloc(0);
+          if (/^\d+$/.test(line)) {
+            pid = Number(line);
+            if (killedBy) void this.killGroup(pid);
+            emit('stdout', decoders.stdout.write(rest));
+          } else {
+            // The wrapper never ran: the engine reports why (e.g. a missing working directory).
+            startFailure = `${line}\n${rest.toString('utf8')}`;
+          }
+        } else if (startFailure !== undefined) {
+          startFailure += frame.payload.toString('utf8');
+        } else {
+          emit(frame.stream, decoders[frame.stream].write(frame.payload));
+        }
+      }
+    });
+
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', (err) => (killedBy ? resolve() : reject(err)));
+    });
+    const timer = options.timeoutMs !== undefined ? setTimeout(() => requestKill('timeout'), options.timeoutMs) : undefined;
+    const onAbort = () => requestKill('abort');
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    try {
+      if (withStdin) {
+        stream.write(options.stdin ?? '');
+        stream.end(); // half-close: the program sees end of input
+      }
+      await ended;
+    } catch (err) {
+      throw this.cannotRun(file, `the output stream failed: ${messageOf(err)}`, err);
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+
+    if (killedBy === 'abort') throw abortError(signal!, file);
+    if (pid === undefined && !killedBy) {
+      const why = (startFailure ?? head.toString('utf8')).trim() || 'the engine gave no reason';
+      throw this.cannotRun(file, why);
+    }
+    emit('stdout', decoders.stdout.end());
+    emit('stderr', decoders.stderr.end());
+
+    let exitCode = -1;
+    if (!killedBy) exitCode = await this.waitExitCode(session, file);
+    return { command, exitCode, stdout: out.stdout, stderr: out.stderr, timedOut: killedBy === 'timeout' };
+  }
+
+  async readFile(path: string): Promise<string> {
+    let abs = this.absolute(path);
+    for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
+      const archive = await this.getArchive(abs, 'open');
+      const entry = parseTar(archive)[0];
+      if (!entry) throw fileError('EIO', 'open', abs, 'the engine returned an empty archive', this.description);
+      if (entry.type === 'directory') throw fileError('EISDIR', 'open', abs, 'illegal operation on a directory', this.description);
+      if (entry.type === 'symlink') {
+        abs = posix.resolve(posix.dirname(abs), entry.linkname);
+        continue;
+      }
+      return entry.data.toString('utf8');
+    }
+    throw fileError('ELOOP', 'open', path, 'too many symbolic links', this.description);
+  }
+
+  async writeFile(path: string, content: string, options: { mode?: number } = {}): Promise<void> {
+    const abs = this.absolute(path);
+    const { uid, gid } = await this.resolveIds();
+    const tar = packFile(posix.basename(abs), Buffer.from(content, 'utf8'), { mode: options.mode ?? 0o644, uid, gid });
+    try {
+      await this.container.putArchive(posix.dirname(abs), tar);
+    } catch (err) {
+      const status = statusCodeOf(err);
+      if (status === 404) throw fileError('ENOENT', 'open', abs, 'no such file or directory', this.description, err);
+      throw fileError(status === 403 ? 'EACCES' : 'EIO', 'open', abs, messageOf(err), this.description, err);
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    const r = await this.runTool(['test', '-e', this.absolute(path)]);
+    if (r.exitCode === 0) return true;
+    if (r.exitCode === 1) return false;
+    throw toolError(r, 'access', path, this.description);
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    const abs = this.absolute(path);
+    const r = await this.runTool(['stat', '-c', '%u %g %f %s %.9Y', '--', abs]);
+    if (r.exitCode !== 0) {
+      const code = errnoFromText(r.stderr);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw toolError(r, 'lstat', abs, this.description);
+    }
+    const [uid, gid, rawHex, size, mtime] = r.stdout.trim().split(' ');
+    const raw = parseInt(rawHex, 16);
+    const type = raw & 0o170000;
+    return {
+      isFile: type === 0o100000,
+      isDirectory: type === 0o040000,
+      isSymbolicLink: type === 0o120000,
+      uid: Number(uid),
+      gid: Number(gid),
+      mode: raw & 0o7777,
+      size: Number(size),
+      mtimeMs: Math.round(Number(mtime) * 1000),
+    };
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<boolean> {
+    const abs = this.absolute(path);
+    const modeArgs = options.mode === undefined ? [] : ['-m', options.mode.toString(8)];
+    if (options.recursive) {
+      const before = await this.stat(abs);
+      if (before?.isDirectory) return false;
+      const r = await this.runTool(['mkdir', '-p', ...modeArgs, '--', abs]);
+      if (r.exitCode !== 0) throw toolError(r, 'mkdir', abs, this.description);
+      return true;
+    }
+    const r = await this.runTool(['mkdir', ...modeArgs, '--', abs]);
+    if (r.exitCode === 0) return true;
+    if (errnoFromText(r.stderr) === 'EEXIST') return false;
+    throw toolError(r, 'mkdir', abs, this.description);
+  }
+
+  async readDir(path: string): Promise<string[] | undefined> {
+    const abs = this.absolute(path);
+    const r = await this.runTool(['ls', '-A1', '--', abs.endsWith('/') ? abs : `${abs}/`]);
+    if (r.exitCode !== 0) {
+      const code = errnoFromText(r.stderr);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw toolError(r, 'scandir', abs, this.description);
+    }
+    return r.stdout.split('\n').filter((n) => n !== '').sort();
+  }
+
+  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const abs = this.absolute(path);
+    const r = await this.runTool(['rm', options.recursive ? '-rf' : '-f', '--', abs]);
+    if (r.exitCode !== 0) throw toolError(r, 'rm', abs, this.description);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const r = await this.runTool(['mv', '-f', '-T', '--', this.absolute(from), this.absolute(to)]);
+    if (r.exitCode !== 0) throw toolError(r, 'rename', from, this.description);
+  }
+
+  async realpath(path: string): Promise<string> {
+    const abs = this.absolute(path);
+    const r = await this.runTool(['realpath', '-e', '--', abs]);
+    if (r.exitCode !== 0) throw toolError(r, 'realpath', abs, this.description);
+    return r.stdout.replace(/\n$/, '');
+  }
+
+  /** `Config.Env` of the container, with `HOME` of the executor's user, and the executor's own variables. */
+  async getEnv(): Promise<Record<string, string>> {
+    this.envCache ??= this.computeEnv();
+    const base = await this.envCache;
+    const { set, unset } = splitEnv(this.envOverlay);
+    const out = { ...base };
+    for (const kv of set) {
+      const eq = kv.indexOf('=');
+      out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    for (const k of unset) delete out[k];
+    return out;
+  }
+
+  // ---- internals ----
+
+  private async computeEnv(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const kv of this.info.env) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    env.PATH ??= DEFAULT_PATH; // the engine's default when the image sets none
+    if (env.HOME === undefined) {
+      const entry = await this.findPasswdEntry();
+      env.HOME = entry?.home || '/';
+    }
+    return env;
+  }
+
+  /** The executor's user, as uid and gid (for file ownership in archives). */
+  private resolveIds(): Promise<{ uid: number; gid: number }> {
+    this.idsCache ??= (async () => {
+      const spec = this.effectiveUser();
+      const [userPart, groupPart] = spec.split(':', 2);
+      const entry = await this.findPasswdEntry();
+      const uid = /^\d+$/.test(userPart) ? Number(userPart) : entry?.uid;
+      if (uid === undefined) {
+        throw new PymgrError('USAGE', `User "${userPart}" does not exist in ${this.description}`, {
+          hint: 'Use a numeric uid[:gid] or a user listed in the container\'s /etc/passwd.',
+        });
+      }
+      let gid = entry?.gid ?? 0;
+      if (groupPart !== undefined && groupPart !== '') {
+        if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
+        else {
+          const found = await this.findGroupId(groupPart);
+          if (found === undefined) {
+            throw new PymgrError('USAGE', `Group "${groupPart}" does not exist in ${this.description}`, {
+              hint: 'Use a numeric gid or a group listed in the container\'s /etc/group.',
+            });
+          }
+          gid = found;
+        }
+      }
+      return { uid, gid };
+    })();
+    return this.idsCache;
+  }
+
+  private effectiveUser(): string {
+    return this.user || this.info.user || 'root';
+  }
+
+  private async findPasswdEntry(): Promise<{ uid: number; gid: number; home: string } | undefined> {
+    const userPart = this.effectiveUser().split(':')[0];
+    let text: string;
+    try {
+      text = await this.readFile('/etc/passwd');
+    } catch {
+      return userPart === 'root' || userPart === '0' ? { uid: 0, gid: 0, home: '/root' } : undefined;
+    }
+    for (const line of text.split('\n')) {
+      const f = line.split(':');
+      if (f.length < 7) continue;
+      if (f[0] === userPart || f[2] === userPart) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+    }
+    return undefined;
+  }
+
+  private async findGroupId(name: string): Promise<number | undefined> {
+    let text: string;
+    try {
+      text = await this.readFile('/etc/group');
+    } catch {
+      return undefined;
+    }
+    for (const line of text.split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && f[0] === name) return Number(f[2]);
+    }
+    return undefined;
+  }
+
+  private absolute(path: string): string {
+    return posix.resolve(this.info.workingDir || '/', path);
+  }
+
+  private runTool(argv: string[]): Promise<ExecResult> {
+    return this.exec(argv[0], argv.slice(1), { env: { LC_ALL: 'C' } });
+  }
+
+  private async getArchive(abs: string, syscall: string): Promise<Buffer> {
+    let stream: Readable;
+    try {
+      stream = await this.container.getArchive(abs);
+    } catch (err) {
+      const status = statusCodeOf(err);
+      if (status === 404) throw fileError('ENOENT', syscall, abs, 'no such file or directory', this.description, err);
+      throw fileError('EIO', syscall, abs, messageOf(err), this.description, err);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    return Buffer.concat(chunks);
+  }
+
+  /** Kill a process group started by {@link exec} (a second exec, as root: there is no exec-kill API). */
+  private async killGroup(pid: number): Promise<void> {
+    try {
+      const session = await this.container.exec({
+        cmd: ['/bin/sh', '-c', KILL_SCRIPT, 'sh', String(pid)],
+        user: '0',
+        stdin: false,
+      });
+      const stream = await session.start();
+      stream.resume();
+      await new Promise<void>((resolve) => {
+        stream.once('end', resolve);
+        stream.once('close', resolve);
+        stream.once('error', () => resolve());
+      });
+    } catch {
+      // The grace timer closes the stream anyway; the result reports the kill.
+    }
+  }
+
+  private async waitExitCode(session: Awaited<ReturnType<DockerContainer['exec']>>, file: string): Promise<number> {
+    // The stream can close a moment before the engine records the exit status.
+    for (let i = 0; i < 100; i++) {
+      let state;
+      try {
+        state = await session.inspect();
+      } catch (err) {
+        throw this.cannotRun(file, `could not read the exit status: ${messageOf(err)}`, err);
+      }
+      if (!state.running && state.exitCode !== null) return state.exitCode;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw this.cannotRun(file, 'the engine did not report an exit status within 2 s');
+  }
+
+  private cannotRun(file: string, why: string, cause?: unknown): PymgrError {
+    return new PymgrError('COMMAND_FAILED', `Could not run \`${file}\` in ${this.description}: ${why}`, {
+      hint: 'Check that the container is running, and that the working directory and user exist in it.',
+      cause,
+    });
+  }
+}
+
+function isDockerClient(engine: DockerExecutorOptions['engine']): engine is DockerClient {
+  return !!engine && typeof (engine as DockerClient).ping === 'function' && typeof (engine as DockerClient).getContainer === 'function';
+}
+
+/** `KEY=value` strings to set and names to remove. */
+function splitEnv(env: Record<string, string | undefined>): { set: string[]; unset: string[] } {
+  const set: string[] = [];
+  const unset: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) unset.push(k);
+    else set.push(`${k}=${v}`);
+  }
+  return { set, unset };
+}
+
+function abortError(signal: AbortSignal, file: string): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new PymgrError('COMMAND_FAILED', `Aborted: ${file}`, { cause: signal.reason });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const ERRNO_TEXT: [RegExp, string][] = [
+  [/No such file or directory/i, 'ENOENT'],
+  [/Not a directory/i, 'ENOTDIR'],
+  [/File exists/i, 'EEXIST'],
+  [/Permission denied|Operation not permitted/i, 'EACCES'],
+  [/Is a directory/i, 'EISDIR'],
+  [/Directory not empty/i, 'ENOTEMPTY'],
+  [/Read-only file system/i, 'EROFS'],
+  [/Too many levels of symbolic links/i, 'ELOOP'],
+  [/cannot move .* to a subdirectory of itself|Invalid argument/i, 'EINVAL'],
+];
+
+function errnoFromText(text: string): string {
+  for (const [re, code] of ERRNO_TEXT) if (re.test(text)) return code;
+  return 'EIO';
+}
+
+/** A Node-style file error (`code`, `syscall`, `path`), like the host executor's. */
+function fileError(code: string, syscall: string, path: string, detail: string, where: string, cause?: unknown): NodeJS.ErrnoException {
+  const err = new Error(`${code}: ${detail}, ${syscall} '${path}' (in ${where})`, cause === undefined ? undefined : { cause }) as NodeJS.ErrnoException;
+  err.code = code;
+  err.syscall = syscall;
+  err.path = path;
+  return err;
+}
+
+function toolError(r: ExecResult, syscall: string, path: string, where: string): NodeJS.ErrnoException {
+  const detail = (r.stderr || r.stdout).trim() || `\`${r.command.join(' ')}\` exited with ${r.exitCode}`;
+  return fileError(errnoFromText(detail), syscall, path, detail, where);
+}

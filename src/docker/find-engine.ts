@@ -1,0 +1,243 @@
+/**
+ * Finding a Docker engine: an ordered list of strategies (explicit setting, `DOCKER_HOST`, the usual
+ * unix sockets, the rootless and Docker Desktop sockets). Each strategy answers `undefined` ("not me")
+ * or a connection to try; the first connection that answers a ping wins and is cached. When none
+ * does, DOCKER_UNAVAILABLE lists every strategy and why it failed.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PymgrError } from '../errors.js';
+import { connectDockerClient, describeConnection, type DockerClient, type EngineConnection } from './docker-client.js';
+
+/** What a strategy may look at. Everything is injectable, so tests need no module mocking. */
+export interface EngineContext {
+  /** The explicit setting (option or config): a socket path, `unix://...`, `tcp://host:port` or `npipe://...`. */
+  engine?: string;
+  env: Record<string, string | undefined>;
+  platform: NodeJS.Platform;
+  homeDir: string;
+  /** Whether a path exists (a socket file). */
+  pathExists: (path: string) => boolean;
+}
+
+export interface EngineStrategy {
+  /** Short name for messages: `DOCKER_HOST`, `/var/run/docker.sock`. */
+  readonly name: string;
+  /**
+   * A connection to try, or `undefined` when this strategy does not apply. Throws when it applies
+   * but is unusable (e.g. a malformed `DOCKER_HOST`); the error is recorded and the next one tried.
+   */
+  find(ctx: EngineContext): EngineConnection | undefined;
+  /** Why it did not apply, for the error message ("not set", "no socket at ..."). */
+  whyNot?(ctx: EngineContext): string;
+}
+
+export interface FindEngineOptions {
+  /** Explicit engine (option or config); tried first. */
+  engine?: string;
+  env?: Record<string, string | undefined>;
+  platform?: NodeJS.Platform;
+  homeDir?: string;
+  pathExists?: (path: string) => boolean;
+  /** The strategies, in order (default {@link DEFAULT_ENGINE_STRATEGIES}). */
+  strategies?: readonly EngineStrategy[];
+  /** How to connect and ping (default: dockerode via {@link connectDockerClient}). */
+  connect?: (connection: EngineConnection) => Promise<DockerClient>;
+  /** Give up on one ping after this long (default 5000 ms). */
+  pingTimeoutMs?: number;
+  /** Reuse a client found earlier for the same candidates (default true). */
+  cache?: boolean;
+}
+
+/** Parse an engine address: `unix:///path`, `/path` (a socket), `tcp://host[:port]`, `npipe:////./pipe/x`. */
+export function parseEngineAddress(address: string, env: Record<string, string | undefined> = {}): EngineConnection {
+  const text = address.trim();
+  if (text.startsWith('/')) return { kind: 'unix', socketPath: text };
+  if (text.startsWith('unix://')) {
+    const socketPath = text.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw new Error(`"${address}" has no absolute socket path (expected unix:///path/to/docker.sock)`);
+    return { kind: 'unix', socketPath };
+  }
+  if (text.startsWith('npipe://')) return { kind: 'npipe', socketPath: text.slice('npipe://'.length) };
+  if (text.startsWith('tcp://') || text.startsWith('http://') || text.startsWith('https://')) {
+    let url: URL;
+    try {
+      url = new URL(text.replace(/^tcp:/, 'http:'));
+    } catch {
+      throw new Error(`"${address}" is not a valid address (expected tcp://host:port)`);
+    }
+    const tls = text.startsWith('https://') || isTruthy(env.DOCKER_TLS_VERIFY);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!host) throw new Error(`"${address}" has no host`);
+    const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
+    return {
+      kind: 'tcp',
+      host,
+      port,
+      protocol: tls ? 'https' : 'http',
+      ...(tls ? { certPath: env.DOCKER_CERT_PATH || join(env.HOME ?? homedir(), '.docker') } : {}),
+    };
+  }
+  throw new Error(`"${address}" uses an unsupported scheme (supported: unix://, tcp://, npipe://)`);
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+function socketStrategy(name: string, pathOf: (ctx: EngineContext) => string | undefined, unixOnly = true): EngineStrategy {
+  return {
+    name,
+    find(ctx) {
+      if (unixOnly && ctx.platform === 'win32') return undefined;
+      const path = pathOf(ctx);
+      if (!path || !ctx.pathExists(path)) return undefined;
+      return { kind: 'unix', socketPath: path };
+    },
+    whyNot(ctx) {
+      if (unixOnly && ctx.platform === 'win32') return 'not on Windows';
+      const path = pathOf(ctx);
+      return path ? `no socket at ${path}` : 'does not apply here';
+    },
+  };
+}
+
+/** The explicit setting (`engine` option or config). */
+export const explicitEngineStrategy: EngineStrategy = {
+  name: 'explicit setting',
+  find: (ctx) => (ctx.engine ? parseEngineAddress(ctx.engine, ctx.env) : undefined),
+  whyNot: () => 'not set',
+};
+
+/** `DOCKER_HOST` (unix:// and tcp://; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS). */
+export const dockerHostStrategy: EngineStrategy = {
+  name: 'DOCKER_HOST',
+  find: (ctx) => (ctx.env.DOCKER_HOST ? parseEngineAddress(ctx.env.DOCKER_HOST, ctx.env) : undefined),
+  whyNot: () => 'not set',
+};
+
+/** The system socket `/var/run/docker.sock`. */
+export const systemSocketStrategy = socketStrategy('/var/run/docker.sock', () => '/var/run/docker.sock');
+
+/** Rootless Docker: `$XDG_RUNTIME_DIR/docker.sock`. */
+export const rootlessSocketStrategy = socketStrategy('$XDG_RUNTIME_DIR/docker.sock', (ctx) =>
+  ctx.env.XDG_RUNTIME_DIR ? join(ctx.env.XDG_RUNTIME_DIR, 'docker.sock') : undefined,
+);
+
+/** Docker Desktop (macOS, Linux): `~/.docker/run/docker.sock`. */
+export const desktopSocketStrategy = socketStrategy('~/.docker/run/docker.sock', (ctx) =>
+  join(ctx.homeDir, '.docker', 'run', 'docker.sock'),
+);
+
+/** Windows named pipe `//./pipe/docker_engine`. */
+export const windowsPipeStrategy: EngineStrategy = {
+  name: 'npipe:////./pipe/docker_engine',
+  find: (ctx) => (ctx.platform === 'win32' ? { kind: 'npipe', socketPath: '//./pipe/docker_engine' } : undefined),
+  whyNot: () => 'only on Windows',
+};
+
+export const DEFAULT_ENGINE_STRATEGIES: readonly EngineStrategy[] = [
+  explicitEngineStrategy,
+  dockerHostStrategy,
+  systemSocketStrategy,
+  rootlessSocketStrategy,
+  desktopSocketStrategy,
+  windowsPipeStrategy,
+];
+
+/** One line of the record of what was tried. */
+export interface EngineAttempt {
+  strategy: string;
+  /** The address tried, when the strategy gave one. */
+  address?: string;
+  outcome: 'skipped' | 'failed' | 'connected';
+  reason?: string;
+}
+
+const cache = new Map<string, Promise<DockerClient>>();
+
+/** Forget engines found earlier (tests; or after the engine restarted elsewhere). */
+export function forgetEngines(): void {
+  cache.clear();
+}
+
+/**
+ * Find a Docker engine that answers. Tries the strategies in order; the first connection that
+ * answers a ping wins and is cached (keyed by the connection, so a later call with the same
+ * settings reuses it). Throws DOCKER_UNAVAILABLE listing every strategy and why it failed.
+ */
+export async function findEngine(options: FindEngineOptions = {}): Promise<DockerClient> {
+  const ctx: EngineContext = {
+    engine: options.engine,
+    env: options.env ?? process.env,
+    platform: options.platform ?? process.platform,
+    homeDir: options.homeDir ?? (options.env ?? process.env).HOME ?? homedir(),
+    pathExists: options.pathExists ?? existsSync,
+  };
+  const strategies = options.strategies ?? DEFAULT_ENGINE_STRATEGIES;
+  const connect = options.connect ?? connectDockerClient;
+  const useCache = options.cache ?? options.connect === undefined;
+  const pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+  const attempts: EngineAttempt[] = [];
+  const seen = new Set<string>();
+
+  for (const strategy of strategies) {
+    let connection: EngineConnection | undefined;
+    try {
+      connection = strategy.find(ctx);
+    } catch (err) {
+      attempts.push({ strategy: strategy.name, outcome: 'failed', reason: messageOf(err) });
+      continue;
+    }
+    if (!connection) {
+      attempts.push({ strategy: strategy.name, outcome: 'skipped', reason: strategy.whyNot?.(ctx) ?? 'does not apply' });
+      continue;
+    }
+    const address = describeConnection(connection);
+    if (seen.has(address)) {
+      attempts.push({ strategy: strategy.name, address, outcome: 'skipped', reason: 'same address as above' });
+      continue;
+    }
+    seen.add(address);
+    const key = JSON.stringify(connection);
+    const cached = useCache ? cache.get(key) : undefined;
+    if (cached) return cached;
+    try {
+      const client = await connect(connection);
+      await withTimeout(client.ping(), pingTimeoutMs, `no answer within ${pingTimeoutMs} ms`);
+      const found = Promise.resolve(client);
+      if (useCache) cache.set(key, found);
+      return found;
+    } catch (err) {
+      attempts.push({ strategy: strategy.name, address, outcome: 'failed', reason: messageOf(err) });
+    }
+  }
+
+  const lines = attempts.map(
+    (a) => `  - ${a.strategy}${a.address ? ` (${a.address})` : ''}: ${a.outcome === 'skipped' ? 'skipped, ' : ''}${a.reason}`,
+  );
+  throw new PymgrError('DOCKER_UNAVAILABLE', `No Docker engine answered. Tried:\n${lines.join('\n')}`, {
+    hint:
+      'Start the Docker engine (e.g. `sudo dockerd &` or `systemctl start docker`; in this repo `scripts/docker-engine.sh`), ' +
+      'or point DOCKER_HOST at a running one (unix:///path/to/docker.sock or tcp://host:2375).',
+    details: { attempts },
+  });
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
