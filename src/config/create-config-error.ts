@@ -128,7 +128,12 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
       keyPath,
       text: `${show(received)} is not valid for ${subject}: ${typeError ? `expected ${expected}` : issue.message}`,
       allowed: leaf?.kind === 'enum' || (leaf?.kind === 'array' && leaf.itemKind === 'enum') ? leaf.values ?? [] : expected,
-      hint: typeError ? `Set ${subject} to ${expected}.` : `Fix ${subject}: ${issue.message}.`,
+      hint:
+        typeError && typeof received === 'number' && expected === 'a string'
+          ? `Quote the value of ${subject} so it stays text: "${String(received)}" (YAML and TOML read 3.10 as the number 3.1).`
+          : typeError
+            ? `Set ${subject} to ${expected}.`
+            : `Fix ${subject}: ${issue.message}.`,
     });
   }
   if (origin.kind === 'env') {

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Executor } from '../contracts.js';
@@ -23,7 +24,8 @@ import { PymgrError } from '../errors.js';
  * it was discovered or named: silently skipping a config file the user wrote would make pymgr do
  * something else than asked.
  *
- * On the host, cosmiconfig (imported lazily) reads each directory. Through a non-host executor
+ * On the host, cosmiconfig (imported lazily, only when a directory holds a candidate file) reads the
+ * directory. Through a non-host executor
  * (Docker), the same search is done with the executor's `readDir`/`readFile`, for the static
  * formats only: a JavaScript config file found in a container is a CONFIG_INVALID error.
  */
@@ -220,8 +222,12 @@ async function createExplorer(): Promise<Explorer> {
  */
 export async function findConfigFile(options: FindConfigFileOptions): Promise<FoundConfigFile | undefined> {
   if (options.executor && options.executor.kind !== 'host') return findThroughExecutor(options.executor, options);
-  const explorer = await createExplorer();
+  let explorer: Explorer | undefined;
   for (const dir of listSearchDirs(options.projectDir, options.stopDir ?? homedir())) {
+    // One readdir per directory; cosmiconfig is imported (~20 ms) only when a candidate exists.
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (!names.some((name) => CONFIG_SEARCH_PLACES.includes(name))) continue;
+    explorer ??= await createExplorer();
     let result;
     try {
       result = await explorer.search(dir);

@@ -62,6 +62,12 @@ describe('validation errors', () => {
     expect(err.details).toMatchObject({ keyPath: 'index.offline', allowed: 'a boolean (true or false)' });
   });
 
+  it('an unquoted version number is rejected with a hint to quote it', async () => {
+    const { err } = await errorFor('.pymgrrc.yaml', 'python: 3.10\n');
+    expect(err.details).toMatchObject({ keyPath: 'python', allowed: 'a string' });
+    expect(err.hint).toMatch(/Quote the value of python/);
+  });
+
   it('a bad list item names its index', async () => {
     const { err } = await errorFor('.pymgrrc.yaml', 'preference: [uv, conda]\n');
     expect(err.details).toMatchObject({ keyPath: 'preference[1]', allowed: ['uv', 'mise', 'pyenv'] });
