@@ -1,0 +1,303 @@
+/**
+ * DockerExecutor against the real engine, in a throw-away container of the base image.
+ * Needs: a Docker engine (scripts/docker-engine.sh) and the base image (built on demand).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerExecutor } from '../../src/docker/docker-executor.js';
+import { isPymgrError } from '../../src/errors.js';
+import { createTestContainer, findTestEngine, type TestContainer } from '../helpers/docker.js';
+import { requireTool } from '../helpers/tools.js';
+
+const engine = await findTestEngine();
+const hasDocker = requireTool('Docker engine', engine);
+
+describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
+  let box: TestContainer;
+  let ex: DockerExecutor;
+  let asUser: DockerExecutor;
+
+  beforeAll(async () => {
+    box = await createTestContainer(engine!, { env: ['FROM_IMAGE=yes'] });
+    ex = await DockerExecutor.connect(box.name, { engine: engine! });
+    asUser = await DockerExecutor.connect(box.id, { engine: engine!, user: '1000', env: { PYMGR_X: 'from-connect' } });
+    await ex.mkdir('/work', { recursive: true });
+  });
+
+  afterAll(async () => {
+    await box?.remove();
+  });
+
+  /** Processes in the container whose command line matches. */
+  async function processesMatching(re: RegExp): Promise<string[]> {
+    const r = await ex.exec('ps', ['-eo', 'pid,args']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('sleep infinity'); // ps sees the container's processes
+    return r.stdout.split('\n').filter((l) => re.test(l));
+  }
+
+  describe('connect', () => {
+    it('describes the container by short id and name', () => {
+      expect(ex.kind).toBe('docker');
+      expect(ex.description).toBe(`container ${box.id.slice(0, 12)} (${box.name})`);
+      expect(asUser.containerId).toBe(box.id);
+    });
+
+    it('fails with DOCKER_UNAVAILABLE for a container that does not exist', async () => {
+      const err = await DockerExecutor.connect('pymgr-test-no-such-container', { engine: engine! }).catch((e) => e);
+      expect(isPymgrError(err, 'DOCKER_UNAVAILABLE')).toBe(true);
+      expect(err.message).toContain('pymgr-test-no-such-container');
+      expect(err.message).toContain('does not exist');
+    });
+
+    it('fails with DOCKER_UNAVAILABLE for a stopped container', async () => {
+      const stopped = await createTestContainer(engine!, { stopped: true });
+      try {
+        const err = await DockerExecutor.connect(stopped.name, { engine: engine! }).catch((e) => e);
+        expect(isPymgrError(err, 'DOCKER_UNAVAILABLE')).toBe(true);
+        expect(err.message).toContain('not running');
+        expect(err.hint).toContain(`docker start ${stopped.name}`);
+      } finally {
+        await stopped.remove();
+      }
+    });
+  });
+
+  describe('exec', () => {
+    it('passes arguments verbatim (spaces, quotes, $, globs, empty strings)', async () => {
+      const args = ['a b', "it's", '"dq"', '$HOME', '*', '', 'x;y', 'ünï'];
+      const r = await ex.exec('python3', ['-c', 'import sys, json; print(json.dumps(sys.argv[1:]))', ...args]);
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(args);
+      expect(r.command).toEqual(['python3', '-c', expect.any(String), ...args]);
+    });
+
+    it('keeps stdout and stderr apart and passes the exit code through', async () => {
+      const r = await ex.exec('sh', ['-c', 'echo out1; echo err1 >&2; echo out2; exit 42']);
+      expect(r).toMatchObject({ exitCode: 42, stdout: 'out1\nout2\n', stderr: 'err1\n', timedOut: false });
+    });
+
+    it('streams output as it arrives, not at the end', async () => {
+      const seen: { stream: string; chunk: string; at: number }[] = [];
+      const start = Date.now();
+      const r = await ex.exec('sh', ['-c', 'echo first; sleep 1; echo second >&2; sleep 1; echo third'], {
+        onOutput: (stream, chunk) => seen.push({ stream, chunk, at: Date.now() - start }),
+      });
+      const end = Date.now() - start;
+      expect(r.stdout).toBe('first\nthird\n');
+      expect(seen.map((s) => [s.stream, s.chunk])).toEqual([
+        ['stdout', 'first\n'],
+        ['stderr', 'second\n'],
+        ['stdout', 'third\n'],
+      ]);
+      expect(seen[0].at).toBeLessThan(end - 1500);
+    });
+
+    it('reassembles large output and multi-byte UTF-8 split across frames', async () => {
+      const r = await ex.exec('python3', ['-c', 'import sys; sys.stdout.write("é✓" * 200000); sys.stderr.write("x" * 70000)']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('é✓'.repeat(200000));
+      expect(r.stderr).toBe('x'.repeat(70000));
+    });
+
+    it('gives 127 for a program that does not exist, without rejecting', async () => {
+      const r = await ex.exec('pymgr-no-such-program', ['x']);
+      expect(r.exitCode).toBe(127);
+      expect(r.stderr).toContain('pymgr-no-such-program');
+    });
+
+    it('writes stdin and closes it', async () => {
+      const r = await ex.exec('python3', ['-c', 'import sys; d = sys.stdin.read(); print(len(d)); print(d.upper())'], {
+        stdin: 'hello\nwörld',
+      });
+      expect(r.stdout).toBe('11\nHELLO\nWÖRLD\n');
+    });
+
+    it('lays env over the container environment, and removes variables set to undefined', async () => {
+      const r = await ex.exec('python3', ['-c', 'import os, json; print(json.dumps({k: os.environ.get(k) for k in ["FOO", "FROM_IMAGE", "LANG", "PATH"]}))'], {
+        env: { FOO: 'with space "and" quotes', LANG: undefined },
+      });
+      const env = JSON.parse(r.stdout);
+      expect(env).toMatchObject({ FOO: 'with space "and" quotes', FROM_IMAGE: 'yes', LANG: null });
+      expect(env.PATH).toContain('/usr/bin');
+    });
+
+    it('runs in cwd', async () => {
+      expect((await ex.exec('pwd', [], { cwd: '/tmp' })).stdout).toBe('/tmp\n');
+    });
+
+    it('rejects (COMMAND_FAILED) when the working directory does not exist', async () => {
+      const err = await ex.exec('true', [], { cwd: '/pymgr-no-such-dir' }).catch((e) => e);
+      expect(isPymgrError(err, 'COMMAND_FAILED')).toBe(true);
+      expect(err.message).toContain('/pymgr-no-such-dir');
+    });
+
+    it('runs as the user asked for, per call or per executor', async () => {
+      expect((await ex.exec('id', ['-u'])).stdout).toBe('0\n');
+      expect((await ex.exec('id', ['-u'], { user: '1000' })).stdout).toBe('1000\n');
+      expect((await asUser.exec('id', ['-u'])).stdout).toBe('1000\n');
+      expect((await asUser.exec('printenv', ['PYMGR_X'])).stdout).toBe('from-connect\n');
+    });
+
+    it('kills a program when the timeout runs out, with its children', async () => {
+      const start = Date.now();
+      const r = await ex.exec('sh', ['-c', 'sleep 31; echo never'], { timeoutMs: 500 });
+      expect(Date.now() - start).toBeLessThan(5000);
+      expect(r).toMatchObject({ timedOut: true, exitCode: -1, stdout: '' });
+      expect(await processesMatching(/sleep 31/)).toEqual([]);
+    });
+
+    it('kills a plain sleep 30 on timeout, fast', async () => {
+      const start = Date.now();
+      const r = await ex.exec('sleep', ['30'], { timeoutMs: 300 });
+      expect(Date.now() - start).toBeLessThan(3000);
+      expect(r.timedOut).toBe(true);
+      expect(await processesMatching(/sleep 30/)).toEqual([]);
+    });
+
+    it('does not report a timeout for a program that finishes in time', async () => {
+      const r = await ex.exec('sh', ['-c', 'exit 3'], { timeoutMs: 10_000 });
+      expect(r).toMatchObject({ exitCode: 3, timedOut: false });
+    });
+
+    it('aborts through an AbortSignal: rejects with the reason and kills the program', async () => {
+      const controller = new AbortController();
+      const reason = new Error('stop now');
+      setTimeout(() => controller.abort(reason), 300);
+      const start = Date.now();
+      const err = await ex.exec('sleep', ['32'], { signal: controller.signal }).catch((e) => e);
+      expect(err).toBe(reason);
+      expect(Date.now() - start).toBeLessThan(5000);
+      expect(await processesMatching(/sleep 32/)).toEqual([]);
+    });
+
+    it('rejects at once for a signal that is already aborted', async () => {
+      const err = await ex.exec('true', [], { signal: AbortSignal.abort(new Error('early')) }).catch((e) => e);
+      expect(err.message).toBe('early');
+    });
+  });
+
+  describe('files', () => {
+    it('round-trips UTF-8 text through writeFile and readFile, with the mode', async () => {
+      const text = 'naïve ✓ — 日本語\nline 2\n\ttab\n';
+      await ex.writeFile('/work/utf8.txt', text, { mode: 0o640 });
+      expect(await ex.readFile('/work/utf8.txt')).toBe(text);
+      const st = await ex.stat('/work/utf8.txt');
+      expect(st).toMatchObject({ isFile: true, mode: 0o640, size: Buffer.byteLength(text), uid: 0 });
+      // and the container's own tools see the same bytes
+      expect((await ex.exec('cat', ['/work/utf8.txt'])).stdout).toBe(text);
+    });
+
+    it('replaces a file on a second writeFile, and writes an empty file', async () => {
+      await ex.writeFile('/work/twice.txt', 'a long first version\n');
+      await ex.writeFile('/work/twice.txt', 'short\n');
+      expect(await ex.readFile('/work/twice.txt')).toBe('short\n');
+      await ex.writeFile('/work/empty.txt', '');
+      expect(await ex.readFile('/work/empty.txt')).toBe('');
+    });
+
+    it('handles long non-ASCII file names', async () => {
+      const name = `${'é'.repeat(60)}-${'x'.repeat(80)}.txt`;
+      await ex.writeFile(`/work/${name}`, 'long name\n');
+      expect(await ex.readDir('/work')).toContain(name);
+      expect(await ex.readFile(`/work/${name}`)).toBe('long name\n');
+    });
+
+    it('writes files owned by the executor user', async () => {
+      await ex.mkdir('/work/u', { mode: 0o777 });
+      await asUser.writeFile('/work/u/mine.txt', 'x');
+      expect(await asUser.stat('/work/u/mine.txt')).toMatchObject({ uid: 1000 });
+      expect(await asUser.mkdir('/work/u/dir')).toBe(true);
+      expect(await ex.stat('/work/u/dir')).toMatchObject({ uid: 1000, isDirectory: true });
+    });
+
+    it('readFile rejects with ENOENT for a missing file, EISDIR for a directory, and follows symlinks', async () => {
+      await expect(ex.readFile('/work/missing.txt')).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(ex.readFile('/work')).rejects.toMatchObject({ code: 'EISDIR' });
+      await ex.writeFile('/work/target.txt', 'through the link\n');
+      await ex.exec('ln', ['-sfn', 'target.txt', '/work/link.txt']);
+      expect(await ex.readFile('/work/link.txt')).toBe('through the link\n');
+    });
+
+    it('writeFile rejects with ENOENT when the parent directory is missing', async () => {
+      await expect(ex.writeFile('/work/no/such/dir/f.txt', 'x')).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('stat reports the owner of a chowned file, and undefined for nothing', async () => {
+      await ex.writeFile('/work/owned.txt', 'x');
+      expect((await ex.exec('chown', ['1234:2345', '/work/owned.txt'])).exitCode).toBe(0);
+      expect(await ex.stat('/work/owned.txt')).toMatchObject({ uid: 1234, gid: 2345, isFile: true });
+      expect(await ex.stat('/work/nothing-here')).toBeUndefined();
+      expect(await ex.stat('/work/nothing-here/below')).toBeUndefined();
+    });
+
+    it('stat does not follow a final symlink; exists does', async () => {
+      await ex.exec('ln', ['-sfn', '/work/nowhere', '/work/dangling']);
+      expect(await ex.stat('/work/dangling')).toMatchObject({ isSymbolicLink: true, isFile: false });
+      expect(await ex.exists('/work/dangling')).toBe(false);
+      expect(await ex.exists('/work')).toBe(true);
+      expect(await ex.exists('/work/missing')).toBe(false);
+    });
+
+    it('mkdir without recursive is atomic: the second one resolves false', async () => {
+      expect(await ex.mkdir('/work/lock')).toBe(true);
+      expect(await ex.mkdir('/work/lock')).toBe(false);
+      const results = await Promise.all([1, 2, 3, 4].map(() => ex.mkdir('/work/race')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('mkdir recursive creates parents, with the mode, and answers false when it exists', async () => {
+      expect(await ex.mkdir('/work/a/b/c', { recursive: true, mode: 0o750 })).toBe(true);
+      expect(await ex.stat('/work/a/b/c')).toMatchObject({ isDirectory: true, mode: 0o750 });
+      expect(await ex.mkdir('/work/a/b/c', { recursive: true })).toBe(false);
+      await expect(ex.mkdir('/work/x/y')).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('readDir lists names (dotfiles too), sorted, or undefined', async () => {
+      await ex.mkdir('/work/list');
+      for (const n of ['b.txt', '.hidden', 'a dir', 'C']) await ex.writeFile(`/work/list/${n}`, n);
+      expect(await ex.readDir('/work/list')).toEqual(['.hidden', 'C', 'a dir', 'b.txt']);
+      expect(await ex.readDir('/work/no-such-dir')).toBeUndefined();
+      expect(await ex.readDir('/work/list/C')).toBeUndefined();
+    });
+
+    it('remove deletes a file, a tree with recursive, and is quiet about nothing', async () => {
+      await ex.writeFile('/work/gone.txt', 'x');
+      await ex.remove('/work/gone.txt');
+      expect(await ex.exists('/work/gone.txt')).toBe(false);
+      await ex.mkdir('/work/tree/sub', { recursive: true });
+      await ex.writeFile('/work/tree/sub/f', 'x');
+      await expect(ex.remove('/work/tree')).rejects.toBeTruthy();
+      await ex.remove('/work/tree', { recursive: true });
+      expect(await ex.exists('/work/tree')).toBe(false);
+      await ex.remove('/work/never-existed');
+    });
+
+    it('rename replaces the target and rejects with ENOENT for a missing source', async () => {
+      await ex.writeFile('/work/new.tmp', 'new');
+      await ex.writeFile('/work/final.txt', 'old');
+      await ex.rename('/work/new.tmp', '/work/final.txt');
+      expect(await ex.readFile('/work/final.txt')).toBe('new');
+      expect(await ex.exists('/work/new.tmp')).toBe(false);
+      await expect(ex.rename('/work/new.tmp', '/work/other')).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('realpath resolves links and rejects with ENOENT for nothing', async () => {
+      await ex.mkdir('/work/real/inner', { recursive: true });
+      await ex.exec('ln', ['-sfn', '/work/real', '/work/alias']);
+      expect(await ex.realpath('/work/alias/inner/../inner')).toBe('/work/real/inner');
+      await expect(ex.realpath('/work/alias/missing')).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  });
+
+  describe('getEnv', () => {
+    it('is the container environment with HOME of the user', async () => {
+      const env = await ex.getEnv();
+      expect(env).toMatchObject({ FROM_IMAGE: 'yes', HOME: '/root', LANG: 'C.UTF-8' });
+      expect(env.PATH).toContain('/usr/bin');
+      const userEnv = await asUser.getEnv();
+      expect(userEnv).toMatchObject({ HOME: '/', PYMGR_X: 'from-connect' });
+      // what programs actually see agrees
+      expect((await asUser.exec('printenv', ['HOME'])).stdout).toBe(`${userEnv.HOME}\n`);
+    });
+  });
+});

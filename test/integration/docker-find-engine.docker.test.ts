@@ -1,0 +1,154 @@
+/**
+ * Engine discovery. The first block needs no engine (unreachable addresses, injected env and
+ * platform); the second needs the real engine at /var/run/docker.sock.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DockerClient, EngineConnection } from '../../src/docker/docker-client.js';
+import {
+  dockerHostStrategy,
+  findEngine,
+  forgetEngines,
+  parseEngineAddress,
+  type EngineAttempt,
+} from '../../src/docker/find-engine.js';
+import { isPymgrError, type PymgrError } from '../../src/errors.js';
+import { findTestEngine } from '../helpers/docker.js';
+import { requireTool } from '../helpers/tools.js';
+
+async function failure(promise: Promise<unknown>): Promise<PymgrError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isPymgrError(err)) throw new Error(`expected a PymgrError, got ${String(err)}`);
+  return err;
+}
+
+describe('findEngine without a working engine', () => {
+  it('reports DOCKER_UNAVAILABLE for an unreachable DOCKER_HOST, naming what was tried', async () => {
+    const err = await failure(
+      findEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, strategies: [dockerHostStrategy], cache: false }),
+    );
+    expect(err.code).toBe('DOCKER_UNAVAILABLE');
+    expect(err.message).toContain('DOCKER_HOST (unix:///nonexistent.sock)');
+    expect(err.message).toMatch(/ENOENT/);
+    expect(err.hint).toMatch(/dockerd/);
+    expect(err.hint).toMatch(/DOCKER_HOST/);
+  });
+
+  it('lists every default strategy and why each failed', async () => {
+    const err = await failure(
+      findEngine({
+        env: { DOCKER_HOST: 'unix:///nonexistent.sock', XDG_RUNTIME_DIR: '/run/user/4242' },
+        homeDir: '/home/nobody',
+        platform: 'linux',
+        pathExists: () => false,
+        cache: false,
+      }),
+    );
+    const attempts = err.details?.attempts as EngineAttempt[];
+    expect(attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['explicit setting', 'skipped'],
+      ['DOCKER_HOST', 'failed'],
+      ['/var/run/docker.sock', 'skipped'],
+      ['$XDG_RUNTIME_DIR/docker.sock', 'skipped'],
+      ['~/.docker/run/docker.sock', 'skipped'],
+      ['npipe:////./pipe/docker_engine', 'skipped'],
+    ]);
+    expect(err.message).toContain('no socket at /run/user/4242/docker.sock');
+    expect(err.message).toContain('no socket at /home/nobody/.docker/run/docker.sock');
+    expect(err.message).toContain('explicit setting: skipped, not set');
+  });
+
+  it('tries an unreachable tcp:// engine and says why it failed', async () => {
+    const err = await failure(
+      findEngine({ env: { DOCKER_HOST: 'tcp://127.0.0.1:1' }, strategies: [dockerHostStrategy], cache: false }),
+    );
+    expect(err.message).toContain('tcp://127.0.0.1:1');
+    expect(err.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('records a malformed DOCKER_HOST as a failure and goes on to the next strategy', async () => {
+    const tried: string[] = [];
+    const connect = async (c: EngineConnection): Promise<DockerClient> => {
+      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
+      return { connection: c, ping: async () => {} } as unknown as DockerClient;
+    };
+    const client = await findEngine({
+      env: { DOCKER_HOST: 'ssh://user@host' },
+      platform: 'linux',
+      pathExists: (p) => p === '/var/run/docker.sock',
+      connect,
+    });
+    expect(client.connection).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock' });
+    expect(tried).toEqual(['/var/run/docker.sock']);
+  });
+
+  it('prefers the explicit setting, and on Windows skips unix sockets for the named pipe', async () => {
+    const tried: string[] = [];
+    const connect = async (c: EngineConnection): Promise<DockerClient> => {
+      tried.push(c.kind);
+      return { connection: c, ping: async () => Promise.reject(new Error('nobody home')) } as unknown as DockerClient;
+    };
+    const err = await failure(
+      findEngine({ engine: 'tcp://docker.example:2375', env: {}, platform: 'win32', pathExists: () => true, connect }),
+    );
+    expect(tried).toEqual(['tcp', 'npipe']);
+    expect(err.message).toContain('explicit setting (tcp://docker.example:2375): nobody home');
+    expect(err.message).toContain('/var/run/docker.sock: skipped, not on Windows');
+  });
+
+  it('gives up on a ping that does not answer', async () => {
+    const connect = async (c: EngineConnection): Promise<DockerClient> =>
+      ({ connection: c, ping: () => new Promise(() => {}) }) as unknown as DockerClient;
+    const err = await failure(
+      findEngine({ env: { DOCKER_HOST: 'tcp://10.0.0.1' }, strategies: [dockerHostStrategy], connect, pingTimeoutMs: 50 }),
+    );
+    expect(err.message).toContain('no answer within 50 ms');
+  });
+
+  it('parses engine addresses', () => {
+    expect(parseEngineAddress('unix:///run/docker.sock')).toEqual({ kind: 'unix', socketPath: '/run/docker.sock' });
+    expect(parseEngineAddress('/run/docker.sock')).toEqual({ kind: 'unix', socketPath: '/run/docker.sock' });
+    expect(parseEngineAddress('tcp://h')).toEqual({ kind: 'tcp', host: 'h', port: 2375, protocol: 'http' });
+    expect(parseEngineAddress('tcp://h:1234', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' })).toEqual({
+      kind: 'tcp',
+      host: 'h',
+      port: 1234,
+      protocol: 'https',
+      certPath: '/certs',
+    });
+    expect(parseEngineAddress('tcp://h', { DOCKER_TLS_VERIFY: '1', HOME: '/home/u' })).toMatchObject({
+      port: 2376,
+      certPath: '/home/u/.docker',
+    });
+    expect(() => parseEngineAddress('unix://relative.sock')).toThrow(/absolute/);
+    expect(() => parseEngineAddress('ssh://u@h')).toThrow(/unsupported scheme/);
+  });
+});
+
+const engine = await findTestEngine();
+const hasDocker = requireTool('Docker engine', engine);
+
+describe.skipIf(!hasDocker)('findEngine with the real engine', () => {
+  it('finds the system socket when nothing else is set, and caches it', async () => {
+    forgetEngines();
+    const env = { HOME: '/nonexistent' };
+    const first = await findEngine({ env });
+    await first.ping();
+    expect(first.connection).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock' });
+    expect(await findEngine({ env })).toBe(first);
+  });
+
+  it('falls back from a broken DOCKER_HOST to the system socket', async () => {
+    const client = await findEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, cache: false });
+    await client.ping();
+    expect(client.connection).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock' });
+  });
+
+  it('uses an explicit unix:// setting', async () => {
+    const client = await findEngine({ engine: 'unix:///var/run/docker.sock', env: {}, cache: false });
+    await client.ping();
+    expect(await client.hasImage('pymgr-test/no-such-image:0')).toBe(false);
+  });
+});
