@@ -1,20 +1,18 @@
 import type { Provider, ProviderName } from '../src/contracts.js';
-import { MiseProvider } from './mise/mise-provider.js';
-import { PyenvProvider } from './pyenv/pyenv-provider.js';
-import { UvProvider } from './uv/uv-provider.js';
 
 /**
- * Every provider pymgr knows. Adding a manager means adding it here (and to the conformance
- * suite's list, which reads this one).
+ * Every provider pymgr knows, loaded on demand (only the providers a command touches pay their
+ * start-up cost). Adding a manager means adding it here; the conformance suite reads this list.
  */
-const FACTORIES: Record<ProviderName, () => Provider> = {
-  uv: () => new UvProvider(),
-  mise: () => new MiseProvider(),
-  pyenv: () => new PyenvProvider(),
+const LOADERS: Record<ProviderName, () => Promise<Provider>> = {
+  uv: async () => new (await import('./uv/uv-provider.js')).UvProvider(),
+  mise: async () => new (await import('./mise/mise-provider.js')).MiseProvider(),
+  pyenv: async () => new (await import('./pyenv/pyenv-provider.js')).PyenvProvider(),
 };
 
-export function createProvider(name: ProviderName): Provider {
-  return FACTORIES[name]();
+/** A new provider instance for `name`. */
+export function createProvider(name: ProviderName): Promise<Provider> {
+  return LOADERS[name]();
 }
 
-export const providerNames = Object.keys(FACTORIES) as ProviderName[];
+export const providerNames = Object.keys(LOADERS) as ProviderName[];

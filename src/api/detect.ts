@@ -19,7 +19,7 @@ export interface DetectResult {
 /** What pymgr would do for a project, without changing anything (managers are only probed). */
 export async function detect(options: CommonOptions): Promise<DetectResult> {
   const { detection, venvPath, ctx } = await resolveProject(options);
-  const probe = memoiseProbe((name: ProviderName) => createProvider(name).probe(ctx));
+  const probe = memoiseProbe(async (name: ProviderName) => (await createProvider(name)).probe(ctx));
   const provider = await selectProvider(detection, ctx.config, async (n) => (await probe(n)).found);
   return {
     projectDir: detection.projectDir,

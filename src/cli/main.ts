@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Executor } from '../contracts.js';
 import type { PymgrConfigInput } from '../config/schema.js';
@@ -30,6 +31,11 @@ function flagsFrom(o: GlobalOpts): PymgrConfigInput {
   if (o.findLinks?.length) index.findLinks = o.findLinks;
   if (Object.keys(index).length) flags.index = index;
   return flags as PymgrConfigInput;
+}
+
+/** A config file named on the command line is relative to the current directory (on the host). */
+function configPath(o: GlobalOpts): string | undefined {
+  return o.config === undefined || o.docker ? o.config : resolvePath(o.config);
 }
 
 async function executorFor(o: GlobalOpts): Promise<Executor | undefined> {
@@ -94,7 +100,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         projectDir: dir,
         executor: await executorFor(o),
         flags: flagsFrom(o),
-        configFile: o.config,
+        configFile: configPath(o),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
       });
       if (o.json) printJson(io, { ok: true, ...result });
@@ -111,7 +117,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   addCommon(program.command('detect').description('show what pymgr detects: project type, Python request, provider')).action(
     wrap(async (dir, o) => {
       const { detect } = await import('../api/detect.js');
-      const d = await detect({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: o.config });
+      const d = await detect({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
       if (o.json) printJson(io, d);
       else {
         io.stdout(`project:  ${d.projectDir}\ntype:     ${d.projectType}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n`);
@@ -124,7 +130,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   addCommon(program.command('config').description('show the resolved config and where each value came from')).action(
     wrap(async (dir, o) => {
       const { showConfig } = await import('../api/detect.js');
-      const shown = await showConfig({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: o.config });
+      const shown = await showConfig({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
       if (o.json) printJson(io, shown);
       else {
         io.stdout(`config file: ${shown.file ?? '(none found)'}\n`);
@@ -148,7 +154,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).action(
     wrap(async (dir, o) => {
       const { describeEnv } = await import('../api/env.js');
-      const env = await describeEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: o.config });
+      const env = await describeEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
       if (o.json) printJson(io, env);
       else {
         io.stdout(`venv:     ${env.path}\nstate:    ${env.state}${env.detail ? ` (${env.detail})` : ''}\n`);
@@ -165,7 +171,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
       }
       const { runInEnv } = await import('../api/run.js');
-      return runInEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: o.config }, runCommand, io);
+      return runInEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) }, runCommand, io);
     }),
   );
 
@@ -174,7 +180,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .action(
       wrap(async (dir, o) => {
         const { doctor } = await import('../api/doctor.js');
-        const report = await doctor({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: o.config, fix: !!o.fix });
+        const report = await doctor({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o), fix: !!o.fix });
         if (o.json) printJson(io, report);
         else io.stdout(report.text);
         return report.ok ? 0 : 1;

@@ -38,15 +38,15 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const started = Date.now();
   const { executor, projectDir, detection, venvPath, ctx } = await resolveProject(options);
   const { config } = ctx;
-  const providers = new Map<string, Provider>();
+  const providers = new Map<string, Promise<Provider>>();
   const providerFor = (name: Parameters<typeof createProvider>[0]) => {
     if (!providers.has(name)) providers.set(name, createProvider(name));
     return providers.get(name)!;
   };
-  const probe = memoiseProbe((name) => providerFor(name).probe(ctx));
+  const probe = memoiseProbe(async (name) => (await providerFor(name)).probe(ctx));
   ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}` });
   const choice = await selectProvider(detection, config, async (name) => (await probe(name)).found);
-  const provider = providerFor(choice.name);
+  const provider = await providerFor(choice.name);
   const request = detection.python;
   const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;
   const venv: VenvTarget = { path: venvPath, python: `${venvPath}/bin/python` };
