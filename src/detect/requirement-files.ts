@@ -46,7 +46,7 @@ export function parseRequirementLines(text: string): RequirementLine[] {
       out.push({ kind: 'option', text: line, line: lineNo });
     } else {
       // Per-requirement options (--hash=..., --config-settings ...) follow the requirement.
-      out.push({ kind: 'requirement', text: line.replace(/\s+--?[A-Za-z].*$/, '').trim(), line: lineNo });
+      out.push({ kind: 'requirement', text: line.replace(/\s+--?[A-Za-z].*$/, '').replace(/\s+/g, ' ').trim(), line: lineNo });
     }
   }
   return out;
@@ -54,6 +54,7 @@ export function parseRequirementLines(text: string): RequirementLine[] {
 
 /** Whether a requirement-file entry is a URL or a local path rather than a PEP 508 requirement. */
 function isUrlOrPath(text: string): boolean {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(text)) return false; // PEP 508 `name @ url`
   return (
     /^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) ||
     /^(\.{1,2}|~)?\//.test(text) ||
