@@ -1,0 +1,331 @@
+import { hostname } from 'node:os';
+import { posix, resolve as resolveHostPath } from 'node:path';
+import type { Executor, Problem, ProbeResult, ProviderContext, ProviderName } from '../contracts.js';
+import { loadConfig } from '../config/load-config.js';
+import { defaultConfig, type PymgrConfig } from '../config/schema.js';
+import type { ProjectDetection } from '../detect/detect-project.js';
+import { selectProvider } from '../detect/select-provider.js';
+import { isPymgrError, PymgrError } from '../errors.js';
+import { HostExecutor } from '../executor/host-executor.js';
+import { matchPythonVersion } from '../python-version.js';
+import { createProvider, providerNames } from '../../providers/index.js';
+import { defaultToolsDir, resolveProject, type CommonOptions } from '../setup/context.js';
+import { readState } from '../setup/state.js';
+import { inspectVenv } from '../setup/verify.js';
+
+/** What doctor found about one manager. */
+export interface DoctorManager {
+  name: ProviderName;
+  found: boolean;
+  path?: string;
+  version?: string;
+  source?: string;
+  needsGit: boolean;
+  problems: Problem[];
+}
+
+/** A problem and what it is about (a manager, the env, the project, the config). */
+export interface DoctorProblem extends Problem {
+  subject: string;
+}
+
+export interface DoctorReport {
+  /** True when no error-level problem remains (warnings do not count). */
+  ok: boolean;
+  /** The human report. */
+  text: string;
+  projectDir: string;
+  /** The detected project, or why none was detected. */
+  project: { type: string; python: string; pythonSource: string; provider?: { name: string; reason: string } } | { error: string };
+  venv?: { path: string; state: 'missing' | 'ready' | 'incomplete' | 'broken' | 'not-a-venv'; detail?: string };
+  managers: DoctorManager[];
+  /** Every problem still present (after fixes, when `fix` was given). */
+  problems: DoctorProblem[];
+  /** What `fix: true` did, one line each. */
+  fixed: string[];
+}
+
+export interface DoctorOptions extends CommonOptions {
+  /** Apply the fixes marked `fixable` (safe, non-destructive ones only). */
+  fix?: boolean;
+}
+
+const LOCK_STALE_MS = 60_000;
+
+/**
+ * Check every manager, the project, its env and pymgr's lock, without changing anything (with
+ * `fix`, only the safe fixes: removing a stale pymgr lock directory). Never writes git config.
+ * Works in a directory that is not a Python project: managers are still reported.
+ */
+export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+  const executor = options.executor ?? new HostExecutor();
+  const problems: DoctorProblem[] = [];
+  const fixed: string[] = [];
+  let ctx: ProviderContext;
+  let detection: ProjectDetection | undefined;
+  let venvPath: string | undefined;
+  let projectError: string | undefined;
+  let projectDir: string;
+
+  try {
+    const r = await resolveProject({ ...options, executor });
+    ctx = r.ctx;
+    detection = r.detection;
+    venvPath = r.venvPath;
+    projectDir = r.projectDir;
+  } catch (err) {
+    if (!isPymgrError(err) || !['PROJECT_UNRECOGNISED', 'PROJECT_INVALID', 'CONFIG_INVALID'].includes(err.code)) throw err;
+    projectError = err.message;
+    projectDir = await resolveDir(executor, options.projectDir);
+    let config: PymgrConfig;
+    if (err.code === 'CONFIG_INVALID') {
+      problems.push({ subject: 'config', code: 'CONFIG_INVALID', severity: 'error', message: err.message, fix: err.hint });
+      config = defaultConfig();
+    } else {
+      if (err.code === 'PROJECT_INVALID') {
+        problems.push({ subject: 'project', code: 'PROJECT_INVALID', severity: 'error', message: err.message, fix: err.hint });
+      }
+      config = await loadConfig({ projectDir, env: options.env, flags: options.flags, configFile: options.configFile, executor })
+        .then((r) => r.config)
+        .catch((e: unknown) => {
+          problems.push({ subject: 'config', code: 'CONFIG_INVALID', severity: 'error', message: String((e as Error).message), fix: (e as PymgrError).hint });
+          return defaultConfig();
+        });
+    }
+    ctx = {
+      executor,
+      config,
+      projectDir,
+      toolsDir: options.toolsDir ?? (await defaultToolsDir(executor, options.env)),
+      progress: options.onProgress ?? (() => undefined),
+      signal: options.signal,
+    };
+  }
+
+  // Managers: every provider's own probe, which lists its problems (pyenv root owner, git, ...).
+  const managers: DoctorManager[] = [];
+  for (const name of providerNames) {
+    let probe: ProbeResult;
+    try {
+      probe = await (await createProvider(name)).probe(ctx);
+    } catch (err) {
+      probe = {
+        name,
+        found: false,
+        needsGit: false,
+        problems: [{
+          code: isPymgrError(err) ? err.code : 'PROBE_FAILED',
+          severity: 'error',
+          message: err instanceof Error ? err.message : String(err),
+          fix: isPymgrError(err) ? err.hint : undefined,
+        }],
+      };
+    }
+    managers.push({
+      name,
+      found: probe.found,
+      path: probe.path,
+      version: probe.version,
+      source: probe.source,
+      needsGit: probe.needsGit,
+      problems: probe.problems,
+    });
+    for (const p of probe.problems) problems.push({ ...p, subject: name });
+  }
+  const foundByName = new Map(managers.map((m) => [m.name, m.found]));
+
+  // The project's manager.
+  let choice: { name: string; reason: string } | undefined;
+  if (detection) {
+    choice = await selectProvider(detection, ctx.config, async (n) => foundByName.get(n) ?? false);
+    if (!managers.some((m) => m.found)) {
+      problems.push({
+        subject: 'project',
+        code: 'NO_MANAGER',
+        severity: 'error',
+        message: `No Python manager (${providerNames.join(', ')}) was found for this ${detection.projectType} project; setup would try to install ${choice.name}`,
+        fix: 'Install uv (python3 -m pip install uv), mise or pyenv, or make sure a python3 with pip exists so pymgr can provision uv; see the manager problems above.',
+      });
+    } else if (!foundByName.get(choice.name as ProviderName)) {
+      problems.push({
+        subject: 'project',
+        code: 'MANAGER_UNAVAILABLE',
+        severity: 'warning',
+        message: `The manager for this project is ${choice.name} (${choice.reason}), and it was not found; setup will try to install it`,
+        fix: `Install ${choice.name}, or choose an available manager with --provider / the provider setting.`,
+      });
+    }
+  }
+
+  // The env and its lock.
+  let venv: DoctorReport['venv'];
+  if (venvPath && detection) {
+    venv = await checkVenv(executor, venvPath, detection, problems);
+    const lock = await checkLock(executor, venvPath);
+    if (lock) {
+      if (options.fix && lock.stale) {
+        await executor.remove(lock.path, { recursive: true });
+        fixed.push(`removed the stale pymgr lock ${lock.path} (${lock.detail})`);
+      } else {
+        problems.push({
+          subject: 'venv',
+          code: lock.stale ? 'LOCK_STALE' : 'LOCK_HELD',
+          severity: 'warning',
+          message: lock.stale
+            ? `A pymgr lock was left behind at ${lock.path} (${lock.detail})`
+            : `Another pymgr setup holds ${lock.path} (${lock.detail})`,
+          fix: lock.stale ? `Run \`pymgr doctor --fix\` to remove it (setup also takes over stale locks).` : 'Wait for it to finish.',
+          fixable: lock.stale,
+        });
+      }
+    }
+  }
+
+  const report: Omit<DoctorReport, 'text'> = {
+    ok: !problems.some((p) => p.severity === 'error'),
+    projectDir,
+    project: detection
+      ? {
+          type: detection.projectType,
+          python: detection.python.raw,
+          pythonSource: detection.python.sourcePath ?? detection.python.source,
+          provider: choice,
+        }
+      : { error: projectError ?? 'not detected' },
+    venv,
+    managers,
+    problems,
+    fixed,
+  };
+  return { ...report, text: formatDoctorReport(report) };
+}
+
+async function resolveDir(executor: Executor, dir: string | undefined): Promise<string> {
+  const abs = executor.kind === 'host' ? resolveHostPath(dir ?? '.') : posix.normalize(dir ?? '/');
+  try {
+    return await executor.realpath(abs);
+  } catch {
+    return abs;
+  }
+}
+
+async function checkVenv(
+  executor: Executor,
+  venvPath: string,
+  detection: ProjectDetection,
+  problems: DoctorProblem[],
+): Promise<NonNullable<DoctorReport['venv']>> {
+  const entries = await executor.readDir(venvPath);
+  if (entries === undefined || entries.length === 0) return { path: venvPath, state: 'missing', detail: 'no venv yet: run `pymgr setup`' };
+  const state = await readState(executor, venvPath);
+  if (!entries.includes('pyvenv.cfg')) {
+    if (!state) {
+      problems.push({
+        subject: 'venv',
+        code: 'VENV_NOT_A_VENV',
+        severity: 'error',
+        message: `${venvPath} exists, is not empty and is not a venv (no pyvenv.cfg); pymgr will not touch it`,
+        fix: 'Move that directory away yourself, or set `venv` in the pymgr config to another path.',
+      });
+      return { path: venvPath, state: 'not-a-venv' };
+    }
+  }
+  const check = await inspectVenv(executor, venvPath, [], {
+    versionOk: (v) => {
+      try {
+        return matchPythonVersion(detection.python.raw, [v]) !== undefined;
+      } catch {
+        return true;
+      }
+    },
+  });
+  if (!check.verified) {
+    const failed = check.checks.filter((c) => !c.ok);
+    const notIsolated = failed.some((c) => c.name === 'prefix-is-venv' || c.name === 'prefix-differs-from-base' || c.name === 'executable-in-venv');
+    const detail = failed.map((c) => c.detail).join('; ');
+    problems.push({
+      subject: 'venv',
+      code: notIsolated ? 'VENV_NOT_ISOLATED' : 'VENV_BROKEN',
+      severity: 'error',
+      message: notIsolated ? `The env at ${venvPath} is not an isolated venv: ${detail}` : `The env at ${venvPath} does not work: ${detail}`,
+      fix: 'Run `pymgr setup`: it rebuilds a broken venv in place (doctor never rebuilds anything).',
+    });
+    return { path: venvPath, state: 'broken', detail };
+  }
+  if (!state || state.status !== 'ready') {
+    problems.push({
+      subject: 'venv',
+      code: 'VENV_INCOMPLETE',
+      severity: 'warning',
+      message: `The env at ${venvPath} works, but ${state ? 'the last setup did not finish' : 'pymgr has no record of setting it up'}`,
+      fix: 'Run `pymgr setup` to finish and verify it.',
+    });
+    return { path: venvPath, state: 'incomplete' };
+  }
+  return { path: venvPath, state: 'ready', detail: `Python ${check.facts?.version} via ${state.provider.name}` };
+}
+
+/** The env's lock directory, if present, and whether its owner is gone. */
+async function checkLock(executor: Executor, venvPath: string): Promise<{ path: string; stale: boolean; detail: string } | undefined> {
+  const path = `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
+  const st = await executor.stat(path);
+  if (!st) return undefined;
+  let owner: { pid?: number; host?: string } | undefined;
+  try {
+    owner = JSON.parse(await executor.readFile(`${path}/owner.json`));
+  } catch {
+    owner = undefined;
+  }
+  const ownerSt = owner ? await executor.stat(`${path}/owner.json`) : undefined;
+  const age = Date.now() - (ownerSt ?? st).mtimeMs;
+  const deadHere = owner?.pid !== undefined && owner.host === hostname() && !isAlive(owner.pid);
+  const who = owner?.pid !== undefined ? `pid ${owner.pid} on ${owner.host}` : 'no owner recorded';
+  if (deadHere) return { path, stale: true, detail: `${who}, which is no longer running` };
+  if (age > LOCK_STALE_MS) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s` };
+  return { path, stale: false, detail: who };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The human form of a report. */
+export function formatDoctorReport(report: Omit<DoctorReport, 'text'>): string {
+  const lines: string[] = [];
+  lines.push(`pymgr doctor: ${report.projectDir}`);
+  if ('error' in report.project) lines.push(`  project: none detected (${report.project.error}); reporting managers only`);
+  else {
+    lines.push(`  project: ${report.project.type}, Python ${report.project.python} (from ${report.project.pythonSource})`);
+    if (report.project.provider) lines.push(`  manager: ${report.project.provider.name} (${report.project.provider.reason})`);
+  }
+  if (report.venv) lines.push(`  venv: ${report.venv.path}: ${report.venv.state}${report.venv.detail ? ` (${report.venv.detail})` : ''}`);
+  lines.push('');
+  lines.push('Managers:');
+  for (const m of report.managers) {
+    const where = m.path ? ` at ${m.path}` : '';
+    const status = m.found ? `found${where}${m.version ? `, version ${m.version}` : ''}${m.source ? ` (via ${m.source})` : ''}` : `not found${where}`;
+    lines.push(`  ${m.name}: ${status}; ${m.needsGit ? 'needs git now' : 'no git needed'}`);
+  }
+  lines.push('');
+  if (report.problems.length === 0) lines.push('No problems found.');
+  else {
+    lines.push(`Problems (${report.problems.length}):`);
+    for (const p of report.problems) {
+      lines.push(`  [${p.severity}] ${p.code} (${p.subject}): ${p.message}`);
+      if (p.fix) lines.push(`      fix: ${p.fix}${p.fixable ? ' (pymgr doctor --fix can do this)' : ''}`);
+    }
+  }
+  if (report.fixed.length) {
+    lines.push('');
+    lines.push('Fixed:');
+    for (const f of report.fixed) lines.push(`  ${f}`);
+  }
+  lines.push('');
+  lines.push(report.ok ? 'OK' : 'NOT OK: see the errors above');
+  return lines.join('\n') + '\n';
+}
