@@ -3,6 +3,10 @@
  * unix sockets, the rootless and Docker Desktop sockets). Each strategy answers `undefined` ("not me")
  * or a connection to try; the first connection that answers a ping wins and is cached. When none
  * does, DOCKER_UNAVAILABLE lists every strategy and why it failed.
+ *
+ * A *decisive* strategy (the explicit setting, `DOCKER_HOST`) ends the search when it applies, as
+ * with the docker CLI: `DOCKER_HOST=unix:///x.sock` means "that engine", so a dead or malformed one
+ * is an error, never a silent switch to `/var/run/docker.sock` (which may be another engine).
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -31,6 +35,11 @@ export interface EngineStrategy {
   find(ctx: EngineContext): EngineConnection | undefined;
   /** Why it did not apply, for the error message ("not set", "no socket at ..."). */
   whyNot?(ctx: EngineContext): string;
+  /**
+   * When it applies (gives a connection or throws), no later strategy is tried: the user named
+   * this engine. The explicit setting and `DOCKER_HOST` are decisive.
+   */
+  readonly decisive?: boolean;
 }
 
 export interface FindEngineOptions {
@@ -106,6 +115,7 @@ function socketStrategy(name: string, pathOf: (ctx: EngineContext) => string | u
 /** The explicit setting (`engine` option or config). */
 export const explicitEngineStrategy: EngineStrategy = {
   name: 'explicit setting',
+  decisive: true,
   find: (ctx) => (ctx.engine ? parseEngineAddress(ctx.engine, ctx.env) : undefined),
   whyNot: () => 'not set',
 };
@@ -113,6 +123,7 @@ export const explicitEngineStrategy: EngineStrategy = {
 /** `DOCKER_HOST` (unix:// and tcp://; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS). */
 export const dockerHostStrategy: EngineStrategy = {
   name: 'DOCKER_HOST',
+  decisive: true,
   find: (ctx) => (ctx.env.DOCKER_HOST ? parseEngineAddress(ctx.env.DOCKER_HOST, ctx.env) : undefined),
   whyNot: () => 'not set',
 };
@@ -182,18 +193,25 @@ export async function findEngine(options: FindEngineOptions = {}): Promise<Docke
   const attempts: EngineAttempt[] = [];
   const seen = new Set<string>();
 
+  let decidedBy: string | undefined;
   for (const strategy of strategies) {
+    if (decidedBy) {
+      attempts.push({ strategy: strategy.name, outcome: 'skipped', reason: `not tried: ${decidedBy} names the engine to use` });
+      continue;
+    }
     let connection: EngineConnection | undefined;
     try {
       connection = strategy.find(ctx);
     } catch (err) {
       attempts.push({ strategy: strategy.name, outcome: 'failed', reason: messageOf(err) });
+      if (strategy.decisive) decidedBy = strategy.name;
       continue;
     }
     if (!connection) {
       attempts.push({ strategy: strategy.name, outcome: 'skipped', reason: strategy.whyNot?.(ctx) ?? 'does not apply' });
       continue;
     }
+    if (strategy.decisive) decidedBy = strategy.name;
     const address = describeConnection(connection);
     if (seen.has(address)) {
       attempts.push({ strategy: strategy.name, address, outcome: 'skipped', reason: 'same address as above' });
@@ -217,10 +235,14 @@ export async function findEngine(options: FindEngineOptions = {}): Promise<Docke
   const lines = attempts.map(
     (a) => `  - ${a.strategy}${a.address ? ` (${a.address})` : ''}: ${a.outcome === 'skipped' ? 'skipped, ' : ''}${a.reason}`,
   );
+  const hint = decidedBy
+    ? `${decidedBy === 'DOCKER_HOST' ? 'DOCKER_HOST' : 'The explicit engine setting'} names the engine to use, so no other was tried: ` +
+      'start that engine (e.g. `dockerd`; in this repo `scripts/docker-engine.sh`), correct the address, ' +
+      'or unset it to use the usual sockets (/var/run/docker.sock, ...).'
+    : 'Start the Docker engine (e.g. `sudo dockerd &` or `systemctl start docker`; in this repo `scripts/docker-engine.sh`), ' +
+      'or point DOCKER_HOST at a running one (unix:///path/to/docker.sock or tcp://host:2375).';
   throw new PymgrError('DOCKER_UNAVAILABLE', `No Docker engine answered. Tried:\n${lines.join('\n')}`, {
-    hint:
-      'Start the Docker engine (e.g. `sudo dockerd &` or `systemctl start docker`; in this repo `scripts/docker-engine.sh`), ' +
-      'or point DOCKER_HOST at a running one (unix:///path/to/docker.sock or tcp://host:2375).',
+    hint,
     details: { attempts },
   });
 }

@@ -39,7 +39,7 @@ describe('findEngine without a working engine', () => {
   it('lists every default strategy and why each failed', async () => {
     const err = await failure(
       findEngine({
-        env: { DOCKER_HOST: 'unix:///nonexistent.sock', XDG_RUNTIME_DIR: '/run/user/4242' },
+        env: { XDG_RUNTIME_DIR: '/run/user/4242' },
         homeDir: '/home/nobody',
         platform: 'linux',
         pathExists: () => false,
@@ -49,15 +49,40 @@ describe('findEngine without a working engine', () => {
     const attempts = err.details?.attempts as EngineAttempt[];
     expect(attempts.map((a) => [a.strategy, a.outcome])).toEqual([
       ['explicit setting', 'skipped'],
+      ['DOCKER_HOST', 'skipped'],
+      ['/var/run/docker.sock', 'skipped'],
+      ['$XDG_RUNTIME_DIR/docker.sock', 'skipped'],
+      ['~/.docker/run/docker.sock', 'skipped'],
+      ['npipe:////./pipe/docker_engine', 'skipped'],
+    ]);
+    expect(err.message).toContain('no socket at /var/run/docker.sock');
+    expect(err.message).toContain('no socket at /run/user/4242/docker.sock');
+    expect(err.message).toContain('no socket at /home/nobody/.docker/run/docker.sock');
+    expect(err.message).toContain('explicit setting: skipped, not set');
+  });
+
+  it('uses only the engine DOCKER_HOST names: a dead one is an error, the usual sockets are not tried', async () => {
+    const tried: string[] = [];
+    const connect = async (c: EngineConnection): Promise<DockerClient> => {
+      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
+      return { connection: c, ping: async () => Promise.reject(new Error('connect ENOENT')) } as unknown as DockerClient;
+    };
+    const err = await failure(
+      findEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, platform: 'linux', pathExists: () => true, connect }),
+    );
+    expect(tried).toEqual(['/nonexistent.sock']);
+    const attempts = err.details?.attempts as EngineAttempt[];
+    expect(attempts.map((a) => [a.strategy, a.outcome])).toEqual([
+      ['explicit setting', 'skipped'],
       ['DOCKER_HOST', 'failed'],
       ['/var/run/docker.sock', 'skipped'],
       ['$XDG_RUNTIME_DIR/docker.sock', 'skipped'],
       ['~/.docker/run/docker.sock', 'skipped'],
       ['npipe:////./pipe/docker_engine', 'skipped'],
     ]);
-    expect(err.message).toContain('no socket at /run/user/4242/docker.sock');
-    expect(err.message).toContain('no socket at /home/nobody/.docker/run/docker.sock');
-    expect(err.message).toContain('explicit setting: skipped, not set');
+    expect(err.message).toContain('/var/run/docker.sock: skipped, not tried: DOCKER_HOST names the engine to use');
+    expect(err.hint).toMatch(/DOCKER_HOST names the engine/);
+    expect(err.hint).toMatch(/unset it/);
   });
 
   it('tries an unreachable tcp:// engine and says why it failed', async () => {
@@ -68,33 +93,57 @@ describe('findEngine without a working engine', () => {
     expect(err.message).toMatch(/ECONNREFUSED/);
   });
 
-  it('records a malformed DOCKER_HOST as a failure and goes on to the next strategy', async () => {
+  it('records a malformed DOCKER_HOST as a failure and stops there', async () => {
     const tried: string[] = [];
     const connect = async (c: EngineConnection): Promise<DockerClient> => {
       tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
       return { connection: c, ping: async () => {} } as unknown as DockerClient;
     };
-    const client = await findEngine({
-      env: { DOCKER_HOST: 'ssh://user@host' },
-      platform: 'linux',
-      pathExists: (p) => p === '/var/run/docker.sock',
-      connect,
-    });
+    const err = await failure(
+      findEngine({
+        env: { DOCKER_HOST: 'ssh://user@host' },
+        platform: 'linux',
+        pathExists: (p) => p === '/var/run/docker.sock',
+        connect,
+      }),
+    );
+    expect(tried).toEqual([]);
+    expect(err.message).toContain('DOCKER_HOST: "ssh://user@host" uses an unsupported scheme');
+  });
+
+  it('tries without DOCKER_HOST the usual sockets in order', async () => {
+    const tried: string[] = [];
+    const connect = async (c: EngineConnection): Promise<DockerClient> => {
+      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
+      return { connection: c, ping: async () => {} } as unknown as DockerClient;
+    };
+    const client = await findEngine({ env: {}, platform: 'linux', pathExists: (p) => p === '/var/run/docker.sock', connect });
     expect(client.connection).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock' });
     expect(tried).toEqual(['/var/run/docker.sock']);
   });
 
-  it('prefers the explicit setting, and on Windows skips unix sockets for the named pipe', async () => {
+  it('prefers the explicit setting and, when it fails, tries nothing else', async () => {
     const tried: string[] = [];
     const connect = async (c: EngineConnection): Promise<DockerClient> => {
       tried.push(c.kind);
       return { connection: c, ping: async () => Promise.reject(new Error('nobody home')) } as unknown as DockerClient;
     };
     const err = await failure(
-      findEngine({ engine: 'tcp://docker.example:2375', env: {}, platform: 'win32', pathExists: () => true, connect }),
+      findEngine({ engine: 'tcp://docker.example:2375', env: { DOCKER_HOST: 'unix:///var/run/docker.sock' }, platform: 'win32', pathExists: () => true, connect }),
     );
-    expect(tried).toEqual(['tcp', 'npipe']);
+    expect(tried).toEqual(['tcp']);
     expect(err.message).toContain('explicit setting (tcp://docker.example:2375): nobody home');
+    expect(err.message).toContain('DOCKER_HOST: skipped, not tried: explicit setting names the engine to use');
+  });
+
+  it('on Windows skips unix sockets for the named pipe', async () => {
+    const tried: string[] = [];
+    const connect = async (c: EngineConnection): Promise<DockerClient> => {
+      tried.push(c.kind);
+      return { connection: c, ping: async () => Promise.reject(new Error('nobody home')) } as unknown as DockerClient;
+    };
+    const err = await failure(findEngine({ env: {}, platform: 'win32', pathExists: () => true, connect }));
+    expect(tried).toEqual(['npipe']);
     expect(err.message).toContain('/var/run/docker.sock: skipped, not on Windows');
   });
 
@@ -140,8 +189,15 @@ describe.skipIf(!hasDocker)('findEngine with the real engine', () => {
     expect(await findEngine({ env })).toBe(first);
   });
 
-  it('falls back from a broken DOCKER_HOST to the system socket', async () => {
-    const client = await findEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, cache: false });
+  it('does not fall back from a broken DOCKER_HOST to the working system socket', async () => {
+    const err = await failure(findEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' }, cache: false }));
+    expect(err.code).toBe('DOCKER_UNAVAILABLE');
+    expect(err.message).toContain('DOCKER_HOST (unix:///nonexistent.sock)');
+    expect(err.message).toMatch(/ENOENT/);
+  });
+
+  it('uses the engine DOCKER_HOST names when it answers', async () => {
+    const client = await findEngine({ env: { DOCKER_HOST: 'unix:///var/run/docker.sock' }, cache: false });
     await client.ping();
     expect(client.connection).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock' });
   });
