@@ -62,7 +62,8 @@ export class MiseProvider implements Provider {
       if (onPath) found = { path: onPath, source: 'PATH' };
     }
     if (!found) return { name: 'mise', found: false, needsGit: false, problems: [] };
-    const res = await ctx.executor.exec(found.path, ['--version'], { env: await this.miseEnv(ctx), timeoutMs: 30_000 });
+    // Offline: `mise --version` otherwise asks mise.jdx.dev for the latest release.
+    const res = await ctx.executor.exec(found.path, ['--version'], { env: await this.miseEnv(ctx, { local: true }), timeoutMs: 30_000 });
     if (res.exitCode !== 0) {
       return {
         name: 'mise',
@@ -106,16 +107,21 @@ export class MiseProvider implements Provider {
     return (await this.ensureManager(ctx)).path!;
   }
 
-  /** Environment every mise command runs with (see {@link buildMiseEnv}). */
-  async miseEnv(ctx: ProviderContext): Promise<Record<string, string | undefined>> {
-    return buildMiseEnv(ctx.config, ctx.projectDir, await ctx.executor.getEnv());
+  /**
+   * Environment every mise command runs with (see {@link buildMiseEnv}). `local` commands (version,
+   * listing, pyenv sync) need no network and run with MISE_OFFLINE=1 so mise does not look for updates.
+   */
+  async miseEnv(ctx: ProviderContext, options: { local?: boolean } = {}): Promise<Record<string, string | undefined>> {
+    const env = buildMiseEnv(ctx.config, ctx.projectDir, await ctx.executor.getEnv());
+    if (options.local) env.MISE_OFFLINE = '1';
+    return env;
   }
 
   async listPythons(ctx: ProviderContext): Promise<PythonInterpreter[]> {
     const mise = await this.mise(ctx);
     const res = await ctx.executor.exec(mise, ['ls', '--installed', '--json', 'python'], {
       cwd: ctx.projectDir,
-      env: await this.miseEnv(ctx),
+      env: await this.miseEnv(ctx, { local: true }),
       timeoutMs: 60_000,
       signal: ctx.signal,
     });
@@ -196,7 +202,7 @@ export class MiseProvider implements Provider {
     ctx.progress({ step: 'python', message: `mise sync python --pyenv (${root})` });
     await runChecked(ctx.executor, mise, ['sync', 'python', '--pyenv'], {
       cwd: ctx.projectDir,
-      env: { ...(await this.miseEnv(ctx)), PYENV_ROOT: root },
+      env: { ...(await this.miseEnv(ctx, { local: true })), PYENV_ROOT: root },
       timeoutMs: 120_000,
       signal: ctx.signal,
       purpose: `offer pyenv's Pythons (${root}) to mise`,

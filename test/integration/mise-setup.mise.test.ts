@@ -74,11 +74,12 @@ describe.skipIf(!run)('setup with mise (real mise, pyenv Pythons synced offline)
     expectUserMiseUntouched(iso, realBefore);
   });
 
-  it('pyproject project with mise.toml (python = "3.11"): the project installed editable, then reused', async () => {
+  it('pyproject project with a mise.toml that needs trust (python = "3.11"): trusted for the run only, project installed editable, then reused', async () => {
     const iso = makeIsolatedMise(mise!, { pyenvRoot });
     const dir = join(makeTemp(), 'mise-pyproject');
     mkdirSync(join(dir, 'pymgr_mise_pyproject'), { recursive: true });
-    writeFileSync(join(dir, 'mise.toml'), '[tools]\npython = "3.11"\n');
+    // An [env] table makes mise refuse the file unless it is trusted: pymgr trusts it for this run only.
+    writeFileSync(join(dir, 'mise.toml'), '[env]\nPYMGR_MISE_FIXTURE = "1"\n\n[tools]\npython = "3.11"\n');
     writeFileSync(
       join(dir, 'pyproject.toml'),
       [
