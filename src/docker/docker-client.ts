@@ -139,6 +139,10 @@ export interface DockerClient {
   listContainers(filters?: Record<string, string[]>, options?: { all?: boolean }): Promise<ContainerSummary[]>;
   /** Whether an image with this tag or id exists on the engine. */
   hasImage(ref: string): Promise<boolean>;
+  /** The id (`sha256:...`) of the image with this tag or id, or `undefined` when there is none. */
+  findImageId(ref: string): Promise<string | undefined>;
+  /** Remove a named volume. No error when it does not exist. */
+  removeVolume(name: string): Promise<void>;
 }
 
 type Dockerode = import('dockerode');
@@ -203,12 +207,23 @@ class DockerodeClient implements DockerClient {
   }
 
   async hasImage(ref: string): Promise<boolean> {
+    return (await this.findImageId(ref)) !== undefined;
+  }
+
+  async findImageId(ref: string): Promise<string | undefined> {
     try {
-      await this.docker.getImage(ref).inspect();
-      return true;
+      return (await this.docker.getImage(ref).inspect()).Id;
     } catch (err) {
-      if (statusCodeOf(err) === 404) return false;
+      if (statusCodeOf(err) === 404) return undefined;
       throw err;
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
     }
   }
 }
