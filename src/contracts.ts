@@ -148,7 +148,7 @@ export type InstallStep =
   /** `-r` each file; constraint files with `-c`. Includes are resolved by the installer relative to each file. */
   | { kind: 'requirements'; files: string[]; constraints: string[] }
   /** Install the project itself (setup.py, setup.cfg or pyproject). */
-  | { kind: 'project'; path: string; editable: boolean; extras: string[]; groups: string[] }
+  | { kind: 'project'; path: string; editable: boolean; extras: string[]; groups: string[]; constraints?: string[] }
   /** A uv project: `uv sync` (uv) or the lock's pins through pip (other providers). */
   | { kind: 'uv-project'; path: string; lockFile?: string; extras: string[]; groups: string[]; dev: boolean }
   /** A rye project: its `requirements.lock` (and `requirements-dev.lock` with dev), `-e file:.` meaning the project. */

@@ -136,7 +136,8 @@ export async function installPlanWithInstaller(
       case 'project': {
         const target = withExtras(step.path, step.extras);
         const groupReqs = await readGroupRequirements(ctx, step.path, step.groups);
-        await run([...(step.editable ? ['-e', target] : [target]), ...groupReqs], `install the project${step.editable ? ' (editable)' : ''}`);
+        const constraints = (step.constraints ?? []).flatMap((f) => ['-c', f]);
+        await run([...constraints, ...(step.editable ? ['-e', target] : [target]), ...groupReqs], `install the project${step.editable ? ' (editable)' : ''}`);
         break;
       }
       case 'uv-project': {

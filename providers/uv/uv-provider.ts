@@ -11,7 +11,7 @@ import type {
 } from '../../src/contracts.js';
 import { PymgrError } from '../../src/errors.js';
 import { commandFailed, runChecked } from '../../src/executor/run.js';
-import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
+import { findOnPath, isExecutableFile, resolvePyenvShim } from '../../src/executor/which.js';
 import { matchPythonVersion } from '../../src/python-version.js';
 import { redactArgs } from '../../src/redact.js';
 import { defaultPyenvRoot, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
@@ -67,7 +67,8 @@ export class UvProvider implements Provider {
       }
       return { path: opts.path, source: 'config' };
     }
-    const onPath = await findOnPath(ctx.executor, 'uv');
+    // A pyenv shim only works where pyenv's selected version has uv: use the real binary behind it.
+    const onPath = await findOnPath(ctx.executor, 'uv').then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
     if (onPath) return { path: onPath, source: 'PATH' };
     const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
     if (await isExecutableFile(ctx.executor, provisioned)) return { path: provisioned, source: 'tools-dir' };

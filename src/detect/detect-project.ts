@@ -450,7 +450,7 @@ async function buildPlan(
   const addRequirementsStep = async () => {
     if (ctx.files.requirements.length === 0) {
       if (ctx.files.constraints.length > 0) {
-        reasons.push({ rule: 'plan-constraints-unused', message: `no requirement files to apply the constraint files to: ${listRel(dir, ctx.files.constraints)}` });
+        reasons.push({ rule: 'plan-constraints-project', message: `no requirement files: the constraint files apply to the project install, if any: ${listRel(dir, ctx.files.constraints)}` });
       }
       return;
     }
@@ -504,7 +504,9 @@ async function buildPlan(
     const groups = [...deps.groups];
     if (deps.dev && py?.dependencyGroups.dev && !groups.includes('dev')) groups.push('dev');
     checkSelections(py?.dependencyGroups ?? {});
-    steps.push({ kind: 'project', path: dir, editable: deps.editable, extras: [...deps.extras], groups });
+    // Constraint files go with the requirement files when there are any, else with the project itself.
+    const constraints = ctx.files.requirements.length ? [] : [...ctx.files.constraints];
+    steps.push({ kind: 'project', path: dir, editable: deps.editable, extras: [...deps.extras], groups, constraints });
     const { name, file } = await findProjectName(executor, ctx);
     expected.add(normalizeMaybe(name));
     addProjectDeps(deps.extras, groups);

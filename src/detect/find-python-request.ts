@@ -8,7 +8,7 @@
  * | 2     | `.python-version` | `.python-version`                                         | first non-empty, non-`#` line     |
  * | 3     | `mise.toml`       | `.mise.toml`, `mise.toml`, `.config/mise.toml` (this order)| `[tools] python` (string, list, `{ version }`) |
  * | 4     | `.tool-versions`  | `.tool-versions`                                          | first version on the `python` line |
- * | 5     | `requires-python` | `pyproject.toml`                                          | newest allowed CPython minor (see `pickDefaultFromSpecifier`) |
+ * | 5     | `requires-python` | `pyproject.toml`                                          | the specifier; providers pick the newest installed match   |
  * | 6     | `runtime.txt`     | `runtime.txt`                                             | `python-3.11.4` → `3.11.4`        |
  * | 7     | `default`         | —                                                         | `options.defaultPython ?? '3'` (newest available) |
  *
@@ -144,7 +144,7 @@ export const PYTHON_SOURCE_RULES: readonly PythonSourceRule[] = [
   },
   {
     id: 'requires-python',
-    description: 'requires-python of pyproject.toml: the newest CPython minor it allows',
+    description: 'requires-python of pyproject.toml: the specifier itself; the newest installed Python it allows is used',
     async resolve(ctx) {
       const spec = ctx.pyproject?.requiresPython;
       const file = ctx.files.pyproject;
@@ -166,7 +166,9 @@ export const PYTHON_SOURCE_RULES: readonly PythonSourceRule[] = [
           details: { file, key: 'project.requires-python', value: spec },
         });
       }
-      return { raw: picked, source: 'requires-python', sourcePath: file };
+      // The request stays the specifier itself: providers pick the newest *installed* Python it
+      // allows (an open range like ">=3.8" must not demand a minor nobody has installed).
+      return { raw: spec.trim(), source: 'requires-python', sourcePath: file };
     },
   },
   {

@@ -26,3 +26,28 @@ export async function isExecutableFile(executor: Executor, path: string): Promis
   }
   return !!st && st.isFile && (st.mode & 0o111) !== 0;
 }
+
+/**
+ * A pyenv shim (`<root>/shims/<name>`) is a bash script whose answer depends on the current
+ * directory's `.python-version`: resolve it to the real executable once, preferring the global
+ * version's copy (`<root>/version`), then any installed version that has it. Anything that is not a
+ * pyenv shim is returned unchanged; a shim with no real executable behind it gives `undefined`.
+ */
+export async function resolvePyenvShim(executor: Executor, path: string): Promise<string | undefined> {
+  const m = /^(.*)\/shims\/([^/]+)$/.exec(path);
+  if (!m) return path;
+  const [, root, name] = m;
+  const versions = await executor.readDir(`${root}/versions`);
+  if (!versions) return path;
+  let global: string[] = [];
+  try {
+    global = (await executor.readFile(`${root}/version`)).split(/\s+/).filter(Boolean);
+  } catch {
+    /* no global version file */
+  }
+  for (const v of [...global, ...[...versions].reverse()]) {
+    const candidate = `${root}/versions/${v}/bin/${name}`;
+    if (await isExecutableFile(executor, candidate)) return candidate;
+  }
+  return undefined;
+}

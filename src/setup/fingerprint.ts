@@ -12,7 +12,10 @@ export async function collectDependencyInputs(executor: Executor, plan: InstallP
   const projectFiles = (dir: string) => ['pyproject.toml', 'setup.py', 'setup.cfg'].map((f) => `${dir}/${f}`);
   for (const step of plan.steps) {
     if (step.kind === 'requirements') queue.push(...step.files, ...step.constraints);
-    else if (step.kind === 'project') projectFiles(step.path).forEach((f) => files.add(f));
+    else if (step.kind === 'project') {
+      projectFiles(step.path).forEach((f) => files.add(f));
+      queue.push(...(step.constraints ?? []));
+    }
     else if (step.kind === 'uv-project') {
       projectFiles(step.path).forEach((f) => files.add(f));
       if (step.lockFile) files.add(step.lockFile);

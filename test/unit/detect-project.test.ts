@@ -37,7 +37,7 @@ describe('project type rules (fixtures)', () => {
     expect(d.projectType).toBe('setuptools');
     expect(ruleOf(d)).toBe('setup-py');
     expect(d.files.setupPy).toBe(join(dir, 'setup.py'));
-    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: true, extras: [], groups: [] }]);
+    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: true, extras: [], groups: [], constraints: [] }]);
     expect(d.plan.expected).toEqual(['pymgr-fixture-setuppy']);
   });
 
@@ -47,7 +47,7 @@ describe('project type rules (fixtures)', () => {
     expect(d.projectType).toBe('setuptools');
     expect(ruleOf(d)).toBe('setup-cfg');
     expect(d.reasons.map((r) => r.rule)).toContain('pyproject-not-a-project');
-    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: false, extras: ['six'], groups: [] }]);
+    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: false, extras: ['six'], groups: [], constraints: [] }]);
     expect(d.plan.expected).toEqual(['pymgr-fixture-setupcfg', 'idna', 'six']);
   });
 
@@ -71,7 +71,7 @@ describe('project type rules (fixtures)', () => {
   it('pyproject-hatch: dependency group chosen in the configuration', async () => {
     const d = await detect(fixture('pyproject-hatch'), { dependencies: { groups: ['test'] } });
     expect(d.projectType).toBe('pyproject');
-    expect(d.plan.steps).toEqual([{ kind: 'project', path: fixture('pyproject-hatch'), editable: true, extras: [], groups: ['test'] }]);
+    expect(d.plan.steps).toEqual([{ kind: 'project', path: fixture('pyproject-hatch'), editable: true, extras: [], groups: ['test'], constraints: [] }]);
     expect(d.plan.expected).toEqual(['pymgr-fixture-hatch', 'attrs', 'six']);
   });
 
@@ -139,7 +139,7 @@ describe('project type rules (temporary projects)', () => {
     const dir = project({ 'pyproject.toml': `${PEP621('p-rye2', ['attrs'])}\n[tool.rye]\nmanaged = true\n` });
     const d = await detect(dir);
     expect(d.projectType).toBe('rye');
-    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: true, extras: [], groups: [] }]);
+    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: true, extras: [], groups: [], constraints: [] }]);
     expect(d.plan.expected).toEqual(['p-rye2', 'attrs']);
   });
 
@@ -230,7 +230,7 @@ describe('mixes', () => {
     expect(d.projectType).toBe('setuptools');
     expect(d.plan.steps).toEqual([
       { kind: 'requirements', files: [join(dir, 'requirements.txt')], constraints: [] },
-      { kind: 'project', path: dir, editable: true, extras: [], groups: [] },
+      { kind: 'project', path: dir, editable: true, extras: [], groups: [], constraints: [] },
     ]);
     expect(d.plan.expected).toEqual(['six', 'pymgr-fixture-mix-setuppy-requirements']);
   });
@@ -372,5 +372,16 @@ describe('malformed projects', () => {
     expect(err.message).toContain('project must be a table');
     const err2 = await detectError(detect(project({ 'pyproject.toml': '[tool]\nuv = "yes"\n' })));
     expect(err2.message).toContain('tool.uv must be a table');
+  });
+});
+
+describe('constraints without requirement files', () => {
+  it('apply to the project install', async () => {
+    const dir = project({
+      'setup.py': 'from setuptools import setup\nsetup(name="c-only", version="1", install_requires=["six"])\n',
+      'constraints.txt': 'six==1.16.0\n',
+    });
+    const d = await detect(dir);
+    expect(d.plan.steps).toEqual([{ kind: 'project', path: dir, editable: true, extras: [], groups: [], constraints: [join(dir, 'constraints.txt')] }]);
   });
 });
