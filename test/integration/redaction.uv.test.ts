@@ -49,7 +49,7 @@ describe.skipIf(!run)('credentials are redacted (real uv)', () => {
   it('in a failing setup (the index with credentials is unreachable)', async () => {
     const { dir } = project();
     for (const mode of [['--json'], [], ['-v']]) {
-      const res = await runCli(['setup', dir, '--provider', 'uv', '--index-url', `http://user:${SECRET}@127.0.0.1:9/simple`, ...mode]);
+      const res = await runCli(['setup', dir, '--provider', 'uv', '--index-url', `http://user:${SECRET}@127.0.0.1:9/simple`, ...mode], { env: { UV_HTTP_RETRIES: '0' } });
       expect(res.code).toBe(1);
       expect(res.stdout + res.stderr).toMatch(/127\.0\.0\.1/);
       expect(res.stdout + res.stderr).not.toContain(SECRET);
