@@ -120,10 +120,13 @@ async function copyOne(
 
   const dir = target.slice(0, target.lastIndexOf('/'));
   const data = await readFile(hostPath);
+  // Keep the host's mtime: setup's fingerprint includes the manager's size and mtime, so the same
+  // binary copied into a recreated container leaves a ready env `reused`.
+  const { mtimeMs } = await stat(hostPath);
   const { uid, gid } = await readContainerIds(executor);
   await executor.mkdir(dir, { recursive: true });
   const staging = `.${name}.partial-${process.pid}-${Date.now()}`;
-  await executor.client.getContainer(executor.containerId).putArchive(dir, packFile(staging, data, { mode: 0o755, uid, gid }));
+  await executor.client.getContainer(executor.containerId).putArchive(dir, packFile(staging, data, { mode: 0o755, uid, gid, mtimeMs }));
   await executor.rename(`${dir}/${staging}`, target);
   const copiedVersion = await readContainerVersion(executor, target, name);
   if (copiedVersion !== version) {
