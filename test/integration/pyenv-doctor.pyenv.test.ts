@@ -1,0 +1,116 @@
+/**
+ * Needs: the machine's pyenv (~/.pyenv, a git checkout: cloned from file://), git, root (to chown).
+ * `doctor` explains a pyenv root owned by another uid, with its fix, through the library and the
+ * built CLI in both output modes; reports a non-pyenv root, a broken venv and a stale lock, and
+ * `fix: true` removes only the stale lock.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doctor } from '../../src/api/doctor.js';
+import { assertGitConfigUnchanged, listTree, makeGitPyenvRoot, snapshotGitConfig } from '../helpers/pyenv.js';
+import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
+import { findPyenvRoot, repoRoot, requireTool } from '../helpers/tools.js';
+
+const machineRoot = findPyenvRoot();
+const hasPyenv = requireTool('pyenv', machineRoot);
+const hasGitCheckout = hasPyenv && requireTool('a git checkout of pyenv in ~/.pyenv (to clone from)', existsSync(join(machineRoot!, '.git')));
+const isRoot = process.getuid?.() === 0;
+if (hasGitCheckout && !isRoot) requireTool('root (to chown a pyenv root to uid 1000)', false);
+
+describe.skipIf(!hasGitCheckout || !isRoot)('pymgr doctor', () => {
+  const gitConfig = snapshotGitConfig();
+  let root: string;
+
+  beforeAll(() => {
+    root = makeGitPyenvRoot(join(makeTemp('pymgr-doctor-'), 'pyenv'), machineRoot!, { owner: 1000 });
+    execFileSync(process.execPath, ['scripts/build.mjs', '--no-types'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  });
+  afterAll(() => {
+    assertGitConfigUnchanged(gitConfig);
+    cleanupTemp();
+  });
+
+  it('library: a foreign-owned pyenv root is a problem with its explanation and fix; pyenv is still usable', async () => {
+    const report = await doctor({ projectDir: copyFixture('requirements'), env: {}, flags: { providers: { pyenv: { root } } } });
+    const pyenv = report.managers.find((m) => m.name === 'pyenv')!;
+    expect(pyenv).toMatchObject({ found: true, path: root, needsGit: false });
+    const problem = report.problems.find((p) => p.code === 'PYENV_ROOT_FOREIGN_OWNER');
+    expect(problem).toMatchObject({ subject: 'pyenv', severity: 'warning', fixable: false });
+    expect(problem!.message).toContain(root);
+    expect(problem!.message).toContain('uid 1000');
+    expect(problem!.message).toContain('dubious ownership');
+    expect(problem!.fix).toContain(`safe.directory=${root}`);
+    expect(problem!.fix).toContain('chown -R');
+    expect(report.text).toContain('PYENV_ROOT_FOREIGN_OWNER');
+    expect(report.ok).toBe(true);
+    assertGitConfigUnchanged(gitConfig);
+  });
+
+  it('library: works outside a project (managers only)', async () => {
+    const report = await doctor({ projectDir: makeTemp('pymgr-doctor-empty-'), env: {}, flags: { providers: { pyenv: { root } } } });
+    expect('error' in report.project).toBe(true);
+    expect(report.managers.map((m) => m.name).sort()).toEqual(['mise', 'pyenv', 'uv']);
+    expect(report.problems.some((p) => p.code === 'PYENV_ROOT_FOREIGN_OWNER')).toBe(true);
+  });
+
+  it('CLI --json: one JSON document with the problem and its fix', async () => {
+    const dir = copyFixture('requirements');
+    const run = await runCli(['doctor', dir, '--json'], { env: { PYMGR_PROVIDERS__PYENV__ROOT: root } });
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json.ok).toBe(true);
+    const problem = json.problems.find((p: { code: string }) => p.code === 'PYENV_ROOT_FOREIGN_OWNER');
+    expect(problem.fix).toContain(`safe.directory=${root}`);
+    expect(json.managers.find((m: { name: string }) => m.name === 'pyenv').path).toBe(root);
+    assertGitConfigUnchanged(gitConfig);
+  });
+
+  it('CLI text: the problem, the explanation and the fix', async () => {
+    const dir = copyFixture('requirements');
+    const run = await runCli(['doctor', dir], { env: { PYMGR_PROVIDERS__PYENV__ROOT: root } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('PYENV_ROOT_FOREIGN_OWNER');
+    expect(run.stdout).toContain('dubious ownership');
+    expect(run.stdout).toContain(`safe.directory=${root}`);
+  });
+
+  it('a root that is not pyenv, a broken venv and a stale lock: reported; fix removes only the lock', async () => {
+    const tmp = makeTemp('pymgr-doctor-bad-');
+    const other = join(tmp, 'not-pyenv');
+    mkdirSync(other);
+    writeFileSync(join(other, 'keep.txt'), 'mine\n');
+    const projectDir = copyFixture('requirements');
+    const venv = join(projectDir, '.venv');
+    mkdirSync(join(venv, 'bin'), { recursive: true });
+    writeFileSync(join(venv, 'pyvenv.cfg'), 'home = /nonexistent\n');
+    writeFileSync(join(venv, 'bin', 'python'), '#!/bin/sh\nexit 3\n');
+    chmodSync(join(venv, 'bin', 'python'), 0o755);
+    const lock = `${venv}.pymgr-lock`;
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'owner.json'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: Date.now() }));
+    const venvBefore = listTree(venv);
+    const otherBefore = listTree(other);
+
+    const options = { projectDir, env: {}, flags: { providers: { pyenv: { root: other } } } };
+    const report = await doctor(options);
+    expect(report.ok).toBe(false);
+    const codes = report.problems.map((p) => p.code);
+    expect(codes).toEqual(expect.arrayContaining(['PYENV_ROOT_NOT_PYENV', 'VENV_BROKEN', 'LOCK_STALE']));
+    expect(report.problems.find((p) => p.code === 'LOCK_STALE')!.fixable).toBe(true);
+    expect(report.fixed).toEqual([]);
+    expect(existsSync(lock)).toBe(true);
+
+    const fixedReport = await doctor({ ...options, fix: true });
+    expect(fixedReport.fixed).toHaveLength(1);
+    expect(fixedReport.fixed[0]).toContain(lock);
+    expect(existsSync(lock)).toBe(false);
+    expect(fixedReport.problems.map((p) => p.code)).not.toContain('LOCK_STALE');
+    // Nothing else was touched: the broken venv and the foreign directory are as they were.
+    expect(listTree(venv)).toEqual(venvBefore);
+    expect(listTree(other)).toEqual(otherBefore);
+    assertGitConfigUnchanged(gitConfig);
+  });
+});
