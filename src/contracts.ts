@@ -215,6 +215,12 @@ export interface Provider {
   /** Look for the manager without changing anything. */
   probe(ctx: ProviderContext): Promise<ProbeResult>;
   /**
+   * Optional: whether `ensureManager` could install the manager when `probe` does not find it,
+   * without git (uv: allowed by config and a Python with pip exists). Automatic selection treats a
+   * provisionable manager as available.
+   */
+  canProvision?(ctx: ProviderContext): Promise<boolean>;
+  /**
    * Make the manager usable: find it, or install it where that is allowed and possible
    * (uv from pip into the tools directory; pyenv by cloning). Throws MANAGER_NOT_FOUND otherwise.
    */

@@ -75,6 +75,10 @@ export class UvProvider implements Provider {
     return undefined;
   }
 
+  async canProvision(ctx: ProviderContext): Promise<boolean> {
+    return ctx.config.providers.uv.provision && (await findBasePython(ctx)) !== undefined;
+  }
+
   async ensureManager(ctx: ProviderContext): Promise<ProbeResult> {
     const probe = await this.probe(ctx);
     if (probe.found) return probe;

@@ -1,9 +1,8 @@
-import type { ProviderName } from '../contracts.js';
 import { describeSources, type SourceRow } from '../config/load-config.js';
 import type { Reason } from '../detect/detect-project.js';
 import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { createProvider } from '../../providers/index.js';
-import { memoiseProbe, resolveProject, type CommonOptions } from '../setup/context.js';
+import { providerAvailability, resolveProject, type CommonOptions } from '../setup/context.js';
 
 export interface DetectResult {
   projectDir: string;
@@ -19,8 +18,7 @@ export interface DetectResult {
 /** What pymgr would do for a project, without changing anything (managers are only probed). */
 export async function detect(options: CommonOptions): Promise<DetectResult> {
   const { detection, venvPath, ctx } = await resolveProject(options);
-  const probe = memoiseProbe(async (name: ProviderName) => (await createProvider(name)).probe(ctx));
-  const provider = await selectProvider(detection, ctx.config, async (n) => (await probe(n)).found);
+  const provider = await selectProvider(detection, ctx.config, providerAvailability(ctx, createProvider));
   return {
     projectDir: detection.projectDir,
     projectType: detection.projectType,

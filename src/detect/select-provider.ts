@@ -52,7 +52,7 @@ export async function selectProvider(
     if (suggested && name === suggested.name) continue;
     if (await isAvailable(name)) {
       const prefix = notes.length > 0 ? `${notes.join('; ')}; ` : '';
-      return { name, source: 'preference', reason: `${prefix}${name} is the first available in preference [${config.preference.join(', ')}]` };
+      return { name, source: 'preference', reason: `${prefix}${name} is the first available (found, or installable without git) in preference [${config.preference.join(', ')}]` };
     }
   }
   const first = config.preference[0];

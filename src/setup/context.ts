@@ -81,6 +81,18 @@ export async function defaultToolsDir(executor: Executor, env?: Record<string, s
   return `${cache}/pymgr/tools`;
 }
 
+/**
+ * Whether a provider can be used for automatic selection: its manager is found, or it can be
+ * installed without git (uv provisioned with pip). Memoised: one probe per provider per command.
+ */
+export function providerAvailability(ctx: ProviderContext, load: (name: ProviderName) => Promise<import('../contracts.js').Provider>) {
+  return memoiseProbe(async (name: ProviderName) => {
+    const provider = await load(name);
+    if ((await provider.probe(ctx)).found) return true;
+    return provider.canProvision ? provider.canProvision(ctx) : false;
+  });
+}
+
 /** Keep provider probes to one per provider per command. */
 export function memoiseProbe<T>(fn: (name: ProviderName) => Promise<T>): (name: ProviderName) => Promise<T> {
   const cache = new Map<ProviderName, Promise<T>>();
