@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from '../../src/setup/setup.js';
+import { buildGitTrustEnv } from '../../providers/pyenv/git-trust.js';
 import { assertGitConfigUnchanged, makeGitPyenvRoot, makeRequirementsWheelhouse, pickVersion, snapshotGitConfig } from '../helpers/pyenv.js';
 import { cleanupTemp, copyFixture, makeTemp } from '../helpers/project.js';
 import { findPyenvRoot, requireTool } from '../helpers/tools.js';
@@ -44,6 +45,14 @@ describe.skipIf(!hasPyenv || !isRoot)('pyenv root owned by another uid (git chec
       env: { ...process.env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'safe.directory', GIT_CONFIG_VALUE_0: root },
     });
     expect(scoped.status, scoped.stderr).toBe(0);
+    // pymgr's variables are appended after entries the caller already set, and git honours both.
+    const caller = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.name', GIT_CONFIG_VALUE_0: 'caller-set' };
+    const appended = spawnSync('git', ['-C', root, 'config', 'user.name'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...caller, ...buildGitTrustEnv(caller, [root]) },
+    });
+    expect(appended.status, appended.stderr).toBe(0);
+    expect(appended.stdout.trim()).toBe('caller-set');
     assertGitConfigUnchanged(gitConfig);
   });
 
