@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctor } from '../../src/api/doctor.js';
+import { HostExecutor } from '../../src/executor/host-executor.js';
 import { assertGitConfigUnchanged, listTree, makeGitPyenvRoot, snapshotGitConfig } from '../helpers/pyenv.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
 import { findPyenvRoot, repoRoot, requireTool } from '../helpers/tools.js';
@@ -112,5 +113,38 @@ describe.skipIf(!hasGitCheckout || !isRoot)('pymgr doctor', () => {
     expect(listTree(venv)).toEqual(venvBefore);
     expect(listTree(other)).toEqual(otherBefore);
     assertGitConfigUnchanged(gitConfig);
+  });
+
+  it('pyenv to be installed: git missing is an error, git older than 2.35.2 a warning; a pyenv that does not run is broken', async () => {
+    const tmp = makeTemp('pymgr-doctor-git-');
+    const empty = join(tmp, 'empty-root');
+    mkdirSync(empty);
+    const noGitBin = join(tmp, 'no-git-bin');
+    mkdirSync(noGitBin);
+    const oldGitBin = join(tmp, 'old-git-bin');
+    mkdirSync(oldGitBin);
+    writeFileSync(join(oldGitBin, 'git'), '#!/bin/sh\necho "git version 2.30.1"\n');
+    chmodSync(join(oldGitBin, 'git'), 0o755);
+    const projectDir = makeTemp('pymgr-doctor-noproject-');
+    const flags = { providers: { pyenv: { root: empty } } };
+
+    const missing = await doctor({ projectDir, env: {}, flags, executor: new HostExecutor({ env: { ...process.env, PATH: noGitBin } }) });
+    const gitMissing = missing.problems.find((p) => p.code === 'GIT_MISSING');
+    expect(gitMissing).toMatchObject({ subject: 'pyenv', severity: 'error' });
+    expect(missing.managers.find((m) => m.name === 'pyenv')).toMatchObject({ found: false, needsGit: true });
+    expect(missing.ok).toBe(false);
+
+    const old = await doctor({ projectDir, env: {}, flags, executor: new HostExecutor({ env: { ...process.env, PATH: `${oldGitBin}:/usr/bin:/bin` } }) });
+    expect(old.problems.find((p) => p.code === 'GIT_OLD')).toMatchObject({ subject: 'pyenv', severity: 'warning' });
+    expect(old.problems.find((p) => p.code === 'GIT_OLD')!.message).toContain('2.30.1');
+    expect(listTree(empty)).toEqual([]);
+
+    const broken = join(tmp, 'broken-root');
+    mkdirSync(join(broken, 'bin'), { recursive: true });
+    writeFileSync(join(broken, 'bin', 'pyenv'), '#!/bin/sh\necho "libexec missing" >&2\nexit 1\n');
+    chmodSync(join(broken, 'bin', 'pyenv'), 0o755);
+    const report = await doctor({ projectDir, env: {}, flags: { providers: { pyenv: { root: broken } } } });
+    expect(report.problems.find((p) => p.code === 'PYENV_BROKEN')!.message).toContain('libexec missing');
+    expect(report.ok).toBe(false);
   });
 });
