@@ -169,8 +169,8 @@ export async function stopPersistentEnv(name: string, options: PersistentEnvOpti
 }
 
 /**
- * Remove a persistent env's container (its caches stay: they are the point); resolves `false` when
- * there is none. With `volumes`, also the named volumes among its caches in `spec`.
+ * Remove a persistent env's container; resolves `false` when there was none. Its caches stay (they
+ * are the point), except the named volumes listed in `volumes`, which are removed too.
  */
 export async function removePersistentEnv(
   name: string,

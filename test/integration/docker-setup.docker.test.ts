@@ -8,7 +8,7 @@
  * Packages come from local wheels (/wheels): containers here cannot verify PyPI's TLS chain.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PymgrConfigInput } from '../../src/config/schema.js';
@@ -245,9 +245,11 @@ describe.skipIf(!hasDocker)('setup() in containers (real engine)', () => {
       project = copyFixture('requirements');
       const made = await container([`${project}:${PROJECT}`, `${wheels}:${WHEELS}:ro`]);
       box = made.box;
-      // The default providers.uv.version must be the copied one for the CLI to find it without flags.
       const tools = await copyHostTools(made.ex, { mise: false });
       expect(tools.uv.action).toBe('copied');
+      // The uv provider looks for <toolsDir>/uv-<providers.uv.version>: say which version was copied,
+      // in a config file the CLI finds in the project directory (inside the container).
+      writeFileSync(join(project, '.pymgrrc.json'), JSON.stringify(tools.config));
     });
 
     const docker = () => ['--docker', box.name];
@@ -256,7 +258,13 @@ describe.skipIf(!hasDocker)('setup() in containers (real engine)', () => {
       const s = await runCli(['setup', PROJECT, ...docker(), '--provider', 'uv', '--offline', '--find-links', WHEELS, '--json']);
       expect(s.code, s.stderr).toBe(0);
       const setupOut = JSON.parse(s.stdout);
-      expect(setupOut).toMatchObject({ ok: true, projectDir: PROJECT, venv: { path: `${PROJECT}/.venv`, action: 'created' }, provider: { name: 'uv' } });
+      expect(setupOut).toMatchObject({
+        ok: true,
+        projectDir: PROJECT,
+        venv: { path: `${PROJECT}/.venv`, action: 'created' },
+        provider: { name: 'uv', foundBy: 'tools-dir' },
+        isolation: { verified: true },
+      });
       expect(existsSync(join(project, '.venv', 'pyvenv.cfg'))).toBe(true); // the bind mount shows the container's venv
 
       const e = await runCli(['env', PROJECT, ...docker(), '--json']);
