@@ -13,3 +13,11 @@ export { HostExecutor } from './executor/host-executor.js';
 export { PymgrError, isPymgrError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { createProvider, providerNames } from '../providers/index.js';
 export type * from './contracts.js';
+export { DockerExecutor } from './docker/docker-executor.js';
+export {
+  ensurePersistentEnv,
+  startPersistentEnv,
+  stopPersistentEnv,
+  removePersistentEnv,
+} from './docker/persistent-env.js';
+export { copyHostTools } from './docker/host-tools.js';

@@ -14,7 +14,8 @@ import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
 import { parsePythonRequest } from '../../src/python-version.js';
 import { defaultPyenvRoot, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, type Installer } from '../common/install.js';
-import { pickInterpreter, pythonUnavailable, UvProvider } from '../uv/uv-provider.js';
+import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
+import { UvProvider } from '../uv/uv-provider.js';
 import { buildMiseEnv } from './mise-env.js';
 import { chooseInstallVersion, parseMiseLs, parseMiseLsRemote } from './mise-pythons.js';
 

@@ -18,7 +18,7 @@ import { redact } from '../../src/redact.js';
 import { acquireEnvLock } from '../../src/setup/lock.js';
 import { listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller } from '../common/install.js';
-import { pickInterpreter, pythonUnavailable } from '../uv/uv-provider.js';
+import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { findPyenv, readCurrentUid, readPyenvVersion, type PyenvLocation } from './find-pyenv.js';
 import { buildGitTrustEnv } from './git-trust.js';
 import { GIT_OWNERSHIP_CHECK_VERSION, readGitInfo } from './git-version.js';

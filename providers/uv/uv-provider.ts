@@ -12,11 +12,11 @@ import type {
 import { PymgrError } from '../../src/errors.js';
 import { commandFailed, runChecked } from '../../src/executor/run.js';
 import { findOnPath, isExecutableFile, resolvePyenvShim } from '../../src/executor/which.js';
-import { matchPythonVersion } from '../../src/python-version.js';
 import { redactArgs } from '../../src/redact.js';
 import { defaultPyenvRoot, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { indexArgs, installPlanWithInstaller } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
+import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 
 /** Where pymgr provisions uv: `<toolsDir>/uv-<version>/bin/uv`. */
 export function provisionedUvPath(toolsDir: string, version: string): string {
@@ -243,20 +243,4 @@ export class UvProvider implements Provider {
     }
     report.notes.push(step.lockFile ? 'uv project synced from uv.lock (--locked)' : 'uv project synced (no uv.lock existed; uv wrote one)');
   }
-}
-
-/** The newest interpreter whose version satisfies the request. */
-export function pickInterpreter(pythons: PythonInterpreter[], request: string): PythonInterpreter | undefined {
-  const version = matchPythonVersion(request, pythons.map((p) => p.version));
-  return version ? pythons.find((p) => p.version === version) : undefined;
-}
-
-/** PYTHON_UNAVAILABLE naming what is installed and how to provide the requested one. */
-export function pythonUnavailable(manager: string, request: PythonRequest, installed: PythonInterpreter[], hint: string): PymgrError {
-  const versions = [...new Set(installed.map((p) => p.version))];
-  return new PymgrError(
-    'PYTHON_UNAVAILABLE',
-    `No Python matching "${request.raw}" (from ${request.sourcePath ?? request.source}) is available to ${manager}; installed: ${versions.join(', ') || 'none'}`,
-    { hint, details: { request: request.raw, source: request.source, installed: versions } },
-  );
 }

@@ -95,8 +95,12 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 
   addCommon(program.command('setup').description('create or update the project\'s verified venv')).action(
     wrap(async (dir, o) => {
-      const { setup } = await import('../setup/setup.js');
-      const result = await setup({
+      // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
+      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
+      const { tryQuickReuse } = await import('../setup/quick-reuse.js');
+      const quick = o.docker ? undefined : await tryQuickReuse(quickKey);
+      const { setup } = quick ? { setup: undefined } : await import('../setup/setup.js');
+      const result = quick ?? await setup!({
         projectDir: dir,
         executor: await executorFor(o),
         flags: flagsFrom(o),

@@ -4,10 +4,18 @@ import { selectProvider, type ProviderChoice } from '../detect/select-provider.j
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
 import { providerAvailability, resolveProject, type CommonOptions } from './context.js';
-import { computeFingerprint } from './fingerprint.js';
+import { collectDependencyInputs, computeFingerprint } from './fingerprint.js';
+import { ancestors, writeQuickRecord } from './quick-reuse.js';
+import { CONFIG_SEARCH_PLACES } from '../config/find-config-file.js';
 import { acquireEnvLock } from './lock.js';
-import { readState, stateDir, writeState } from './state.js';
+import { readState, stateDir, statePath, writeState } from './state.js';
 import { assertIsolated, inspectVenv, type IsolationCheck } from './verify.js';
+
+/** Files in the project directory whose content decides the Python request or the project type. */
+const PYTHON_SOURCES = [
+  '.python-version', '.tool-versions', 'mise.toml', '.mise.toml', '.config/mise.toml', 'runtime.txt',
+  'pyproject.toml', 'setup.py', 'setup.cfg', 'uv.lock', 'requirements.lock', 'requirements-dev.lock',
+];
 
 export type VenvAction = 'created' | 'reused' | 'updated' | 'rebuilt';
 
@@ -36,7 +44,7 @@ export interface SetupOptions extends CommonOptions {
  */
 export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const started = Date.now();
-  const { executor, projectDir, detection, venvPath, ctx } = await resolveProject(options);
+  const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
   const { config } = ctx;
   const providers = new Map<string, Promise<Provider>>();
   const providerFor = (name: Parameters<typeof createProvider>[0]) => {
@@ -73,12 +81,32 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       durationMs: Date.now() - started,
     });
 
+    /** On the host, record what this result depends on, for the CLI's warm fast path. */
+    const remember = async (r: SetupResult): Promise<SetupResult> => {
+      if (executor.kind !== 'host') return r;
+      const p = (f: string) => `${projectDir}/${f}`;
+      const files = [
+        ...(await collectDependencyInputs(executor, detection.plan)),
+        ...PYTHON_SOURCES.map(p),
+        statePath(venvPath),
+        ...(manager.path ? [manager.path] : []),
+        ...(resolved.file ? [resolved.file] : []),
+        ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
+      ];
+      const dirs = [projectDir, p('requirements'), p('.config')];
+      await writeQuickRecord(
+        { projectDir: options.projectDir ?? '.', flags: options.flags, configFile: options.configFile, env: options.env },
+        { venvPath, fingerprint, files, dirs, result: r },
+      ).catch(() => undefined); // only an optimisation
+      return r;
+    };
+
     // Warm path: nothing that decides the env changed. Still prove the interpreter runs and is the venv's.
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter' });
       const quick = await inspectVenv(executor, venvPath, [], { versionOk, signal: ctx.signal });
       if (quick.verified) {
-        return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
+        return await remember(result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] }));
       }
       ctx.progress({ step: 'venv', message: `recorded env no longer works (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}): rebuilding` });
     }
@@ -116,7 +144,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       projectDir,
       updatedAt: new Date().toISOString(),
     });
-    return result(action, { version: python.version, base: python.executable }, report.checks, install);
+    return await remember(result(action, { version: python.version, base: python.executable }, report.checks, install));
   } finally {
     await lock.release();
   }

@@ -4,7 +4,6 @@
  * built CLI in both output modes; reports a non-pyenv root, a broken venv and a stale lock, and
  * `fix: true` removes only the stale lock.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { doctor } from '../../src/api/doctor.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
 import { assertGitConfigUnchanged, listTree, makeGitPyenvRoot, snapshotGitConfig } from '../helpers/pyenv.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
-import { findPyenvRoot, repoRoot, requireTool } from '../helpers/tools.js';
+import { findPyenvRoot, requireTool } from '../helpers/tools.js';
 
 const machineRoot = findPyenvRoot();
 const hasPyenv = requireTool('pyenv', machineRoot);
@@ -27,7 +26,6 @@ describe.skipIf(!hasGitCheckout || !isRoot)('pymgr doctor', () => {
 
   beforeAll(() => {
     root = makeGitPyenvRoot(join(makeTemp('pymgr-doctor-'), 'pyenv'), machineRoot!, { owner: 1000 });
-    execFileSync(process.execPath, ['scripts/build.mjs', '--no-types'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   });
   afterAll(() => {
     assertGitConfigUnchanged(gitConfig);

@@ -1,0 +1,152 @@
+/**
+ * The warm no-op fast path. A `pymgr setup` that changes nothing should cost little more than
+ * starting Node and the venv's interpreter once, so this module uses Node built-ins only (no
+ * config machinery, no zod, no execa) and is loaded before anything heavy.
+ *
+ * After every successful host setup, `writeQuickRecord` stores, under pymgr's cache directory and
+ * keyed by everything that can change the answer (the project directory, the flags, the config
+ * file named, the relevant environment variables), the result and a *watch list*: a signature
+ * (inode, size, mtime, ctime, or "missing") of every file whose change could change the env:
+ * dependency inputs, Python version sources, every config file candidate in the project directory
+ * and its ancestors, the manager binary and the venv's state file; and the names in the project
+ * directory (a new requirement file changes the plan). `tryQuickReuse` answers only when every signature is unchanged, the
+ * recorded state still says ready with the same fingerprint, and the venv's own interpreter passes
+ * the isolation checks again. Anything else: `undefined`, and the caller runs the full setup.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
+import type { SetupResult } from './setup.js';
+import { inspectVenv } from './verify.js';
+
+const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
+const ENV_NAMES = ['PATH', 'HOME', 'DOCKER_HOST'];
+
+export interface QuickKeyInput {
+  projectDir: string;
+  flags?: unknown;
+  configFile?: string;
+  env?: Record<string, string | undefined>;
+}
+
+interface QuickRecord {
+  schema: 1;
+  venvPath: string;
+  fingerprint: string;
+  /** `[path, signature]` of files; `[path + '/', names hash]` of directories. */
+  watch: Array<[string, string]>;
+  result: SetupResult;
+}
+
+function cacheDir(env: Record<string, string | undefined>): string {
+  const base = env.PYMGR_STATE_DIR || join(env.XDG_CACHE_HOME || join(env.HOME || '/root', '.cache'), 'pymgr');
+  return join(base, 'quick');
+}
+
+/** The key: a hash of every input outside the files that decides the answer. */
+export function quickKey(input: QuickKeyInput): string {
+  const env = input.env ?? process.env;
+  const relevant = Object.keys(env)
+    .filter((k) => ENV_NAMES.includes(k) || ENV_PREFIXES.some((p) => k.startsWith(p)))
+    .sort()
+    .map((k) => [k, env[k]]);
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 1, dir: resolve(input.projectDir), flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+async function signature(path: string): Promise<string> {
+  try {
+    const s = await fs.stat(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** A hash of the names in a directory, ignoring pymgr's own transient lock directories. */
+async function listing(dir: string): Promise<string> {
+  try {
+    const names = (await fs.readdir(dir)).filter((n) => !n.endsWith('.pymgr-lock')).sort();
+    return createHash('sha256').update(names.join('\0')).digest('hex').slice(0, 16);
+  } catch {
+    return 'missing';
+  }
+}
+
+function observe(path: string): Promise<string> {
+  return path.endsWith('/') ? listing(path.slice(0, -1)) : signature(path);
+}
+
+/** Every ancestor of `dir`, itself included, up to the root. */
+export function ancestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    out.push(d);
+    if (dirname(d) === d) return out;
+  }
+}
+
+/** Record a successful setup so that the next unchanged one can take the fast path. */
+export async function writeQuickRecord(
+  key: QuickKeyInput,
+  record: { venvPath: string; fingerprint: string; files: string[]; dirs: string[]; result: SetupResult },
+): Promise<void> {
+  const env = key.env ?? process.env;
+  const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
+  const watch: Array<[string, string]> = [];
+  for (const p of paths) watch.push([p, await observe(p)]);
+  const dir = cacheDir(env);
+  await fs.mkdir(dir, { recursive: true });
+  const file = join(dir, `${quickKey(key)}.json`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, watch, result: record.result };
+  await fs.writeFile(tmp, JSON.stringify(data));
+  await fs.rename(tmp, file);
+}
+
+/** A minimal host executor for the one interpreter start of the fast path (node:child_process only). */
+const spawnOnly: Pick<Executor, 'exec'> = {
+  exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+    for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete env[k];
+    return new Promise((resolvePromise) => {
+      execFile(file, [...args], { env: env as NodeJS.ProcessEnv, timeout: options.timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;
+        resolvePromise({ command: [file, ...args], exitCode: code, stdout, stderr, timedOut: !!(err as { killed?: boolean } | null)?.killed });
+      });
+    });
+  },
+};
+
+/**
+ * The recorded result of the last setup, re-verified, when nothing it depends on has changed;
+ * otherwise `undefined`. Never throws: any doubt means "run the full setup".
+ */
+export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | undefined> {
+  const started = Date.now();
+  try {
+    const env = key.env ?? process.env;
+    const record = JSON.parse(await fs.readFile(join(cacheDir(env), `${quickKey(key)}.json`), 'utf8')) as QuickRecord;
+    if (record.schema !== 1) return undefined;
+    const sigs = await Promise.all(record.watch.map(([p]) => observe(p)));
+    if (sigs.some((s, i) => s !== record.watch[i][1])) return undefined;
+    const state = JSON.parse(await fs.readFile(join(record.venvPath, '.pymgr', 'state.json'), 'utf8'));
+    if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
+    const version = record.result.python.version;
+    const check = await inspectVenv(spawnOnly as Executor, record.venvPath, [], { versionOk: (v) => v === version });
+    if (!check.verified) return undefined;
+    return {
+      ...record.result,
+      venv: { path: record.venvPath, action: 'reused' },
+      isolation: { verified: true, checks: check.checks },
+      install: { commands: [], notes: ['nothing changed'] },
+      durationMs: Date.now() - started,
+    };
+  } catch {
+    return undefined;
+  }
+}
