@@ -1,212 +1,29 @@
-import { resolve as resolvePath } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
-import type { Executor } from '../contracts.js';
-import type { PymgrConfigInput } from '../config/schema.js';
-import { PymgrError, exitCodeFor } from '../errors.js';
-import { createProgress, printError, printJson, processIO, type CliIO } from './output.js';
-
-interface GlobalOpts {
-  json?: boolean;
-  verbose?: boolean;
-  config?: string;
-  provider?: string;
-  python?: string;
-  venv?: string;
-  offline?: boolean;
-  indexUrl?: string;
-  findLinks?: string[];
-  docker?: string;
-  fix?: boolean;
-}
-
-/** Config values given as flags (the highest precedence). */
-function flagsFrom(o: GlobalOpts): PymgrConfigInput {
-  const flags: Record<string, unknown> = {};
-  if (o.provider !== undefined) flags.provider = o.provider;
-  if (o.python !== undefined) flags.python = o.python;
-  if (o.venv !== undefined) flags.venv = o.venv;
-  const index: Record<string, unknown> = {};
-  if (o.offline) index.offline = true;
-  if (o.indexUrl !== undefined) index.url = o.indexUrl;
-  if (o.findLinks?.length) index.findLinks = o.findLinks;
-  if (Object.keys(index).length) flags.index = index;
-  return flags as PymgrConfigInput;
-}
-
-/** A config file named on the command line is relative to the current directory (on the host). */
-function configPath(o: GlobalOpts): string | undefined {
-  return o.config === undefined || o.docker ? o.config : resolvePath(o.config);
-}
-
-async function executorFor(o: GlobalOpts): Promise<Executor | undefined> {
-  if (!o.docker) return undefined;
-  const { DockerExecutor } = await import('../docker/docker-executor.js');
-  return DockerExecutor.connect(o.docker);
-}
-
-function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean } = {}): Command {
-  if (opts.dir !== false) cmd.argument('[dir]', 'project directory (inside the container with --docker)');
-  cmd.option('--json', 'print exactly one JSON document on stdout');
-  cmd.option('-v, --verbose', 'show the tools\' output');
-  if (opts.config !== false) {
-    cmd
-      .option('-c, --config <file>', 'use this config file instead of searching for one')
-      .addOption(new Option('--provider <name>', 'manager to use').choices(['auto', 'uv', 'mise', 'pyenv']))
-      .option('--python <request>', 'Python version request, e.g. 3.12 or ">=3.10,<3.13"')
-      .option('--venv <path>', 'venv path (relative to the project directory)')
-      .option('--offline', 'never touch the network')
-      .option('--index-url <url>', 'primary package index')
-      .option('--find-links <dir>', 'a directory or URL of distributions (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-      .option('--docker <container>', 'run inside this Docker container (id or name)');
-  }
-  return cmd;
-}
-
 /**
- * The CLI: parses arguments, calls the library, prints, and returns the exit status
- * (0 ok, 1 failure, 2 usage or config error). It never calls process.exit.
+ * The CLI entry point. The warm no-op `pymgr setup [dir] [--json]` is answered here without
+ * loading the argument parser or any of the library's machinery (see setup/quick-reuse.ts);
+ * everything else goes to the full CLI in commands.ts.
  */
+import { processIO, type CliIO } from './output.js';
+
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
-  // `pymgr run [dir] [options] -- <cmd> [args...]`: everything after `--` is the command, verbatim.
-  const dashdash = argv.indexOf('--');
-  const runCommand = argv[0] === 'run' && dashdash >= 0 ? argv.slice(dashdash + 1) : undefined;
-  const parseArgs = runCommand ? argv.slice(0, dashdash) : argv;
-  let exitCode = 0;
-  let json = parseArgs.includes('--json');
-
-  const program = new Command('pymgr')
-    .description('Isolated, verified Python environments through uv, mise or pyenv, on the host or in Docker.')
-    .version(typeof PYMGR_VERSION === "string" ? PYMGR_VERSION : "0.0.0-dev", "--version")
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run `pymgr --help` for usage)');
-
-  const wrap = (fn: (dir: string | undefined, o: GlobalOpts) => Promise<number>) => async (...args: unknown[]) => {
-    const cmd = args[args.length - 1] as Command;
-    const o = cmd.opts() as GlobalOpts;
-    json = !!o.json;
-    try {
-      exitCode = await fn(args.length > 2 ? (args[0] as string | undefined) : undefined, o);
-    } catch (err) {
-      printError(io, err, json);
-      exitCode = exitCodeFor(err);
-    }
-  };
-
-  addCommon(program.command('setup').description('create or update the project\'s verified venv')).action(
-    wrap(async (dir, o) => {
-      // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
-      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
-      const { tryQuickReuse } = await import('../setup/quick-reuse.js');
-      const quick = o.docker ? undefined : await tryQuickReuse(quickKey);
-      const { setup } = quick ? { setup: undefined } : await import('../setup/setup.js');
-      const result = quick ?? await setup!({
-        projectDir: dir,
-        executor: await executorFor(o),
-        flags: flagsFrom(o),
-        configFile: configPath(o),
-        onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
-      });
-      if (o.json) printJson(io, { ok: true, ...result });
-      else {
-        io.stdout(
-          `ready: ${result.venv.path} (${result.venv.action}) — Python ${result.python.version}, ${result.provider.name}${result.provider.version ? ` ${result.provider.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
-        );
-        for (const note of result.install.notes) io.stdout(`  note: ${note}\n`);
-      }
-      return 0;
-    }),
-  );
-
-  addCommon(program.command('detect').description('show what pymgr detects: project type, Python request, provider')).action(
-    wrap(async (dir, o) => {
-      const { detect } = await import('../api/detect.js');
-      const d = await detect({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
-      if (o.json) printJson(io, d);
-      else {
-        io.stdout(`project:  ${d.projectDir}\ntype:     ${d.projectType}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n`);
-        io.stdout(`reasons:\n${d.reasons.map((r) => `  - ${r.message}${r.file ? ` [${r.file}]` : ''}`).join('\n')}\n`);
-      }
-      return 0;
-    }),
-  );
-
-  addCommon(program.command('config').description('show the resolved config and where each value came from')).action(
-    wrap(async (dir, o) => {
-      const { showConfig } = await import('../api/detect.js');
-      const shown = await showConfig({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
-      if (o.json) printJson(io, shown);
-      else {
-        io.stdout(`config file: ${shown.file ?? '(none found)'}\n`);
-        for (const row of shown.values) {
-          io.stdout(`${row.key} = ${JSON.stringify(row.value)}  (${row.source}${row.where ? `: ${row.where}` : ''})\n`);
-        }
-      }
-      return 0;
-    }),
-  );
-
-  program
-    .command('schema')
-    .description('print the JSON Schema of the config file')
-    .option('--json', 'same output (it is always JSON)')
-    .action(async () => {
-      const { generateJsonSchema } = await import('../config/json-schema.js');
-      printJson(io, generateJsonSchema());
-    });
-
-  addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).action(
-    wrap(async (dir, o) => {
-      const { describeEnv } = await import('../api/env.js');
-      const env = await describeEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
-      if (o.json) printJson(io, env);
-      else {
-        io.stdout(`venv:     ${env.path}\nstate:    ${env.state}${env.detail ? ` (${env.detail})` : ''}\n`);
-        if (env.python) io.stdout(`python:   ${env.python.version} (${env.python.executable})\n`);
-        if (env.provider) io.stdout(`provider: ${env.provider.name}${env.provider.version ? ` ${env.provider.version}` : ''}\n`);
-      }
-      return env.state === 'ready' ? 0 : 1;
-    }),
-  );
-
-  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]')).action(
-    wrap(async (dir, o) => {
-      if (!runCommand || runCommand.length === 0) {
-        throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
-      }
-      const { runInEnv } = await import('../api/run.js');
-      return runInEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) }, runCommand, io);
-    }),
-  );
-
-  addCommon(program.command('doctor').description('check every manager, the pyenv root, git and the env; --fix applies safe fixes'))
-    .option('--fix', 'apply the safe fixes (never global git config)')
-    .action(
-      wrap(async (dir, o) => {
-        const { doctor } = await import('../api/doctor.js');
-        const report = await doctor({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o), fix: !!o.fix });
-        if (o.json) printJson(io, report);
-        else io.stdout(report.text);
-        return report.ok ? 0 : 1;
-      }),
-    );
-
-  try {
-    await program.parseAsync(parseArgs, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (json) printError(io, new PymgrError('USAGE', err.message.replace(/^error: /, '')), true);
-      return 2;
-    }
-    printError(io, err, json);
-    return exitCodeFor(err);
-  }
-  if (parseArgs.length === 0) {
-    program.outputHelp();
-    return 2;
-  }
-  return exitCode;
+  const fast = await tryFastSetup(argv, io);
+  if (fast !== undefined) return fast;
+  const { runCli } = await import('./commands.js');
+  return runCli(argv, io);
 }
 
-declare const PYMGR_VERSION: string;
+/** `setup`, at most one directory and `--json`: nothing else changes the quick key. */
+async function tryFastSetup(argv: string[], io: CliIO): Promise<number | undefined> {
+  if (argv[0] !== 'setup') return undefined;
+  const rest = argv.slice(1);
+  const json = rest.includes('--json');
+  const positional = rest.filter((a) => a !== '--json');
+  if (positional.length > 1 || positional.some((a) => a.startsWith('-'))) return undefined;
+  const { tryQuickReuse } = await import('../setup/quick-reuse.js');
+  // The same key the full CLI uses when no config flags are given (flags {}, no config file).
+  const result = await tryQuickReuse({ projectDir: positional[0] ?? '.', flags: {}, configFile: undefined });
+  if (!result) return undefined;
+  const { printSetupResult } = await import('./output.js');
+  printSetupResult(io, result, json);
+  return 0;
+}

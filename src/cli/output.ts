@@ -67,3 +67,16 @@ export function printError(io: CliIO, err: unknown, json: boolean): void {
 export function printJson(io: CliIO, value: unknown): void {
   io.stdout(JSON.stringify(value, (_k, v) => (typeof v === 'string' ? redact(v) : v), 2) + '\n');
 }
+
+/** The result of `pymgr setup`, for people or as the one JSON document. */
+export function printSetupResult(io: CliIO, result: import('../setup/setup.js').SetupResult, json: boolean): void {
+  if (json) {
+    printJson(io, { ok: true, ...result });
+    return;
+  }
+  const p = result.provider;
+  io.stdout(
+    `ready: ${result.venv.path} (${result.venv.action}) — Python ${result.python.version}, ${p.name}${p.version ? ` ${p.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
+  );
+  for (const note of result.install.notes) io.stdout(`  note: ${redact(note)}\n`);
+}

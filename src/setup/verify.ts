@@ -28,42 +28,48 @@ export interface InterpreterFacts {
 /*
  * Runs inside the venv's own interpreter (with -I: no PYTHONPATH, no user site, no cwd on sys.path).
  * Reports where the interpreter thinks it lives and where each requested distribution is installed.
+ * Uses only modules every CPython >= 3.3 has, and no importlib.metadata (slow to import).
  */
 const SCRIPT = String.raw`
-import json, os, sys, sysconfig, platform
-venv, names = sys.argv[1], json.loads(sys.argv[2])
-def norm(n):
-    import re
-    return re.sub(r"[-_.]+", "-", n).lower()
-paths = sysconfig.get_paths()
-site = sorted({os.path.realpath(paths["purelib"]), os.path.realpath(paths["platlib"])})
+import os, sys
+venv, names = sys.argv[1], sys.argv[2:]
+v = sys.version_info
+version = "%d.%d.%d" % v[:3] + ("" if v.releaselevel == "final" else {"alpha": "a", "beta": "b", "candidate": "rc"}[v.releaselevel] + str(v.serial))
+def q(s):
+    # A JSON string, without importing json (a warm no-op pays for every import).
+    out = []
+    for ch in s:
+        c = ord(ch)
+        out.append("\\\\" if ch == "\\" else '\\"' if ch == '"' else ch if c >= 32 else "\\u%04x" % c)
+    return '"' + "".join(out) + '"'
 found = {}
-if names:
-    from importlib import metadata as md
-    for dist in md.distributions():
-        try:
-            name = norm(dist.metadata["Name"] or "")
-        except Exception:
+want = set(names)
+site = []
+if want:
+    import re, sysconfig
+    def norm(n):
+        return re.sub(r"[-_.]+", "-", n).lower()
+    paths = sysconfig.get_paths()
+    site = sorted({os.path.realpath(paths["purelib"]), os.path.realpath(paths["platlib"])})
+# Walk sys.path in import order and read distribution names from *.dist-info / *.egg-info
+# directory names (cheaper than importlib.metadata); the first hit is what an import would use.
+for entry in sys.path if want else []:
+    d = os.path.realpath(entry or os.getcwd())
+    try:
+        items = os.listdir(d)
+    except OSError:
+        continue
+    for item in items:
+        if not (item.endswith(".dist-info") or item.endswith(".egg-info")):
             continue
-        if not name or name not in names:
-            continue
-        loc = os.path.realpath(str(dist.locate_file("")))
-        inv = any(loc == s or loc.startswith(s + os.sep) for s in site)
-        prev = found.get(name)
-        if prev is None or (inv and not prev["inVenv"]):
-            found[name] = {"found": True, "location": loc, "inVenv": inv, "version": dist.version}
-for n in names:
-    found.setdefault(n, {"found": False})
-print(json.dumps({
-    "version": platform.python_version(),
-    "prefix": sys.prefix,
-    "basePrefix": sys.base_prefix,
-    "executable": sys.executable,
-    "realPrefix": os.path.realpath(sys.prefix),
-    "realVenv": os.path.realpath(venv),
-    "sitePackages": site,
-    "packages": found,
-}))
+        name, _, rest = item.rsplit(".", 1)[0].partition("-")
+        n = norm(name)
+        if n in want and n not in found:
+            found[n] = '{"found":true,"location":%s,"inVenv":%s,"version":%s}' % (q(os.path.join(d, item)), "true" if d in site else "false", q(rest.split("-")[0] or "?"))
+packages = ",".join("%s:%s" % (q(n), found.get(n, '{"found":false}')) for n in names)
+print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s,"realVenv":%s,"sitePackages":[%s],"packages":{%s}}' % (
+    q(version), q(sys.prefix), q(sys.base_prefix), q(sys.executable or ""), q(os.path.realpath(sys.prefix)),
+    q(os.path.realpath(venv)), ",".join(q(x) for x in site), packages))
 `;
 
 /** Normalise a distribution name as PEP 503 does. */
@@ -83,7 +89,7 @@ export async function inspectVenv(
 ): Promise<IsolationReport> {
   const python = `${venvPath}/bin/python`;
   const names = [...new Set(expected.map(normaliseName))];
-  const res = await executor.exec(python, ['-I', '-c', SCRIPT, venvPath, JSON.stringify(names)], {
+  const res = await executor.exec(python, ['-I', '-c', SCRIPT, venvPath, ...names], {
     timeoutMs: options.timeoutMs ?? 60_000,
     env: { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined },
     signal: options.signal,

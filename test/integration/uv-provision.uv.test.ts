@@ -3,9 +3,11 @@
  * interpreter's pip (git-free), so uv is the default on a fresh machine; with provisioning off it
  * is a clear MANAGER_NOT_FOUND. Needs PyPI (uv's wheel) and one of the machine's Pythons with pip.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HostExecutor } from '../../src/executor/host-executor.js';
+import { setup } from '../../src/setup/setup.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
 import { findPyenvRoot, requireTool } from '../helpers/tools.js';
 
@@ -32,10 +34,21 @@ describe.skipIf(!run)('uv provisioning (real pip, real uv wheel)', () => {
     expect(out.provider.path).toBe(join(tools, 'uv-0.13.9', 'bin', 'uv'));
     expect(out.provider.foundBy).toBe('provisioned');
     expect(out.isolation.verified).toBe(true);
-    // The next run finds the provisioned uv without installing again.
+    const inode = statSync(join(tools, 'uv-0.13.9')).ino;
+    // The next run (the CLI's warm path) is a no-op on the same uv.
     const again = await runCli(['setup', dir, '--json'], { env });
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ provider: { foundBy: 'tools-dir' }, venv: { action: 'reused' } });
+    expect(JSON.parse(again.stdout)).toMatchObject({ provider: { path: out.provider.path }, venv: { action: 'reused' } });
+    // The full pipeline finds the provisioned uv in the tools directory and does not install it again.
+    const lib = await setup({
+      projectDir: dir,
+      executor: new HostExecutor({ env: { ...process.env, ...env } }),
+      toolsDir: tools,
+      env: { ...process.env, ...env },
+    });
+    expect(lib.provider).toMatchObject({ name: 'uv', foundBy: 'tools-dir', path: out.provider.path });
+    expect(lib.venv.action).toBe('reused');
+    expect(statSync(join(tools, 'uv-0.13.9')).ino).toBe(inode);
   });
 
   it('with provisioning off, a missing uv is MANAGER_NOT_FOUND and nothing is created', async () => {
