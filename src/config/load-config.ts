@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Executor } from '../contracts.js';
+import { PymgrError } from '../errors.js';
 import { createConfigError, describeIssues, type ConfigOrigin } from './create-config-error.js';
 import { findConfigFile, readConfigFile, type FoundConfigFile } from './find-config-file.js';
 import { listConfigLeaves } from './list-config-leaves.js';
@@ -63,7 +64,22 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
   const named = options.configFile ?? (env.PYMGR_CONFIG ? env.PYMGR_CONFIG : undefined);
   let found: FoundConfigFile | undefined;
   if (named !== undefined) found = await readConfigFile(p.resolve(projectDir, named), options.executor);
-  else found = await findConfigFile({ projectDir, stopDir: options.stopDir, executor: options.executor });
+  else {
+    try {
+      found = await findConfigFile({ projectDir, stopDir: options.stopDir, executor: options.executor });
+    } catch (err) {
+      // The project's own pyproject.toml that does not parse is the project's problem first.
+      const own = p.join(projectDir, 'pyproject.toml');
+      if (err instanceof PymgrError && err.details?.file === own && err.details?.line !== undefined) {
+        throw new PymgrError('PROJECT_INVALID', err.message.replace('Cannot read config file', 'Cannot parse the project file'), {
+          hint: err.hint,
+          cause: err.cause,
+          details: err.details,
+        });
+      }
+      throw err;
+    }
+  }
 
   const fileInput = found?.config ?? {};
   if (found) validateLayer(fileInput, { kind: 'file', file: found.file, label: found.label });
