@@ -168,9 +168,30 @@ export class UvProvider implements Provider {
     return sortPythons(found);
   }
 
+  /**
+   * Pythons whose version can be read off a directory name, with no program run: uv's managed
+   * installs and pyenv's versions. `uv python list` asks every interpreter on PATH for its version
+   * (hundreds of ms), so it is only the fallback.
+   */
+  private async listPythonsCheaply(ctx: ProviderContext): Promise<PythonInterpreter[]> {
+    const env = await ctx.executor.getEnv();
+    const dir = env.UV_PYTHON_INSTALL_DIR || `${env.XDG_DATA_HOME || `${env.HOME || '/root'}/.local/share`}/uv/python`;
+    const found: PythonInterpreter[] = [];
+    for (const name of (await ctx.executor.readDir(dir)) ?? []) {
+      const m = /^cpython-(\d+\.\d+\.\d+)-[^+]+$/.exec(name);
+      if (!m) continue;
+      const exe = `${dir}/${name}/bin/python${m[1].split('.').slice(0, 2).join('.')}`;
+      if (await isExecutableFile(ctx.executor, exe)) found.push({ version: m[1], executable: exe, origin: 'uv-managed' });
+    }
+    found.push(...(await listPyenvPythons(ctx.executor, await defaultPyenvRoot(ctx.executor, ctx.config.providers.pyenv.root))));
+    return sortPythons(found);
+  }
+
   async ensurePython(ctx: ProviderContext, request: PythonRequest): Promise<PythonInterpreter> {
+    let match = pickInterpreter(await this.listPythonsCheaply(ctx), request.raw);
+    if (match) return match;
     let pythons = await this.listPythons(ctx);
-    let match = pickInterpreter(pythons, request.raw);
+    match = pickInterpreter(pythons, request.raw);
     if (match) return match;
     const downloads = ctx.config.index.offline ? 'never' : ctx.config.providers.uv.pythonDownloads;
     if (downloads !== 'never') {
