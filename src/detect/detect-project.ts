@@ -73,15 +73,8 @@ export interface ProjectDetection {
   projectDir: string;
   projectType: ProjectType;
   files: ProjectFiles;
-  pyproject?: {
-    name?: string;
-    dependencies: string[];
-    optionalDependencies: Record<string, string[]>;
-    dependencyGroups: Record<string, string[]>;
-    requiresPython?: string;
-    buildBackend?: string;
-    tool: { uv?: object; rye?: object; pymgr?: object };
-  };
+  /** What pyproject.toml says (the public part of {@link PyprojectInfo}). */
+  pyproject?: Pick<PyprojectInfo, 'name' | 'dependencies' | 'optionalDependencies' | 'dependencyGroups' | 'requiresPython' | 'buildBackend' | 'tool'>;
   hasMiseConfig: boolean;
   /** Matches PythonRequest in src/contracts.ts (`raw` is the request). */
   python: { raw: string; request: string; source: string; sourcePath?: string };

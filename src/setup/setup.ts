@@ -114,16 +114,18 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     const python = await provider.ensurePython(ctx, request);
     ctx.progress({ step: 'python', message: `Python ${python.version} at ${python.executable}` });
     const action = await prepareVenvDirectory(ctx.executor, venvPath, python, state !== undefined);
-    await writeState(executor, venvPath, {
-      schema: 1,
-      status: 'in-progress',
-      fingerprint,
-      provider: { name: choice.name, version: manager.version, path: manager.path },
-      python: { version: python.version, executable: python.executable, request: request.raw },
-      projectType: detection.projectType,
-      projectDir,
-      updatedAt: new Date().toISOString(),
-    });
+    const record = (status: 'in-progress' | 'ready') =>
+      writeState(executor, venvPath, {
+        schema: 1,
+        status,
+        fingerprint,
+        provider: { name: choice.name, version: manager.version, path: manager.path },
+        python: { version: python.version, executable: python.executable, request: request.raw },
+        projectType: detection.projectType,
+        projectDir,
+        updatedAt: new Date().toISOString(),
+      });
+    await record('in-progress');
     if (action === 'created' || action === 'rebuilt') await provider.createVenv(ctx, python, venv);
     ctx.progress({ step: 'install', message: `installing ${detection.projectType} dependencies with ${choice.name}` });
     const install = await provider.installDependencies(ctx, venv, detection.plan);
@@ -134,16 +136,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       signal: ctx.signal,
     });
     assertIsolated(report, venvPath);
-    await writeState(executor, venvPath, {
-      schema: 1,
-      status: 'ready',
-      fingerprint,
-      provider: { name: choice.name, version: manager.version, path: manager.path },
-      python: { version: python.version, executable: python.executable, request: request.raw },
-      projectType: detection.projectType,
-      projectDir,
-      updatedAt: new Date().toISOString(),
-    });
+    await record('ready');
     return await remember(result(action, { version: python.version, base: python.executable }, report.checks, install));
   } finally {
     await lock.release();

@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isPymgrError, type PymgrError } from '../../src/errors.js';
 import { promisify } from 'node:util';
 import { repoRoot } from './tools.js';
 
@@ -72,4 +73,36 @@ export async function listDistributions(exe: string): Promise<Record<string, str
 /** Where `module` is imported from when run by `exe`. */
 export async function moduleFile(exe: string, module: string): Promise<string> {
   return python(exe, `import ${module}, os; print(os.path.realpath(${module}.__file__))`);
+}
+
+/** A fresh temporary directory holding the given files (relative path → content). */
+export function writeTree(files: Record<string, string>, prefix = 'pymgr-test-'): string {
+  const dir = makeTemp(prefix);
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  return dir;
+}
+
+/** The PymgrError `promise` rejects with; fails when it resolves or rejects with something else. */
+export async function rejection(promise: Promise<unknown>): Promise<PymgrError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (isPymgrError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a PymgrError');
+}
+
+/** The PymgrError `fn` throws; fails when it returns or throws something else. */
+export function thrown(fn: () => unknown): PymgrError {
+  try {
+    fn();
+  } catch (err) {
+    if (isPymgrError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a PymgrError');
 }

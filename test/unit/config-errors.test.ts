@@ -1,28 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPymgrError, type PymgrError } from '../../src/errors.js';
+import { cleanupTemp, rejection, writeTree } from '../helpers/project.js';
+import type { PymgrError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { measureEditDistance, suggestName } from '../../src/config/suggest-name.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+afterEach(cleanupTemp);
 
 async function errorFor(name: string, content: string): Promise<{ err: PymgrError; file: string }> {
-  const root = mkdtempSync(join(tmpdir(), 'pymgr-config-'));
-  roots.push(root);
-  const file = join(root, name);
-  writeFileSync(file, content);
-  try {
-    await loadConfig({ projectDir: root, stopDir: root, env: {} });
-  } catch (err) {
-    if (isPymgrError(err)) return { err, file };
-    throw err;
-  }
-  throw new Error('expected CONFIG_INVALID');
+  const root = writeTree({ [name]: content }, 'pymgr-config-');
+  return { err: await rejection(loadConfig({ projectDir: root, stopDir: root, env: {} })), file: join(root, name) };
 }
 
 describe('validation errors', () => {
@@ -89,9 +76,7 @@ describe('validation errors', () => {
   });
 
   it('the $schema key is allowed', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pymgr-config-'));
-    roots.push(root);
-    writeFileSync(join(root, '.pymgrrc.json'), '{ "$schema": "./config.schema.json", "provider": "uv" }');
+    const root = writeTree({ '.pymgrrc.json': '{ "$schema": "./config.schema.json", "provider": "uv" }' }, 'pymgr-config-');
     const r = await loadConfig({ projectDir: root, stopDir: root, env: {} });
     expect(r.config.$schema).toBe('./config.schema.json');
   });

@@ -1,9 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupTemp, rejection, writeTree } from '../helpers/project.js';
 import type { Executor } from '../../src/contracts.js';
-import { isPymgrError, type PymgrError } from '../../src/errors.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
 import { loadConfig } from '../../src/config/load-config.js';
 
@@ -40,30 +38,8 @@ function makeContainer(root: string, env: Record<string, string> = { HOME: '/roo
   };
 }
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-
-function makeFs(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'pymgr-container-'));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
-  return root;
-}
-
-async function loadError(promise: Promise<unknown>): Promise<PymgrError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isPymgrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
+afterEach(cleanupTemp);
+const makeFs = (files: Record<string, string>) => writeTree(files, 'pymgr-container-');
 
 describe('config through a non-host executor', () => {
   it('finds static formats by searching up inside the container', async () => {
@@ -109,7 +85,7 @@ describe('config through a non-host executor', () => {
 
   it('a JavaScript config in the container is CONFIG_INVALID', async () => {
     const root = makeFs({ 'app/pymgr.config.mjs': 'export default { provider: "uv" };\n' });
-    const err = await loadError(loadConfig({ projectDir: '/app', env: {}, executor: makeContainer(root) }));
+    const err = await rejection(loadConfig({ projectDir: '/app', env: {}, executor: makeContainer(root) }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('/app/pymgr.config.mjs');
     expect(err.message).toContain('container fake (test)');
@@ -117,7 +93,7 @@ describe('config through a non-host executor', () => {
 
   it('a broken file is CONFIG_INVALID with the file and the line', async () => {
     const root = makeFs({ 'app/.pymgrrc.json': '{\n  "provider": "uv",\n  "python": \n}' });
-    const err = await loadError(loadConfig({ projectDir: '/app', env: {}, executor: makeContainer(root) }));
+    const err = await rejection(loadConfig({ projectDir: '/app', env: {}, executor: makeContainer(root) }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('/app/.pymgrrc.json');
     expect(err.details?.file).toBe('/app/.pymgrrc.json');
@@ -125,7 +101,7 @@ describe('config through a non-host executor', () => {
 
   it('validation errors name the container path', async () => {
     const root = makeFs({ 'app/.pymgrrc.yaml': 'provdier: uv\n' });
-    const err = await loadError(loadConfig({ projectDir: '/app', env: {}, executor: makeContainer(root) }));
+    const err = await rejection(loadConfig({ projectDir: '/app', env: {}, executor: makeContainer(root) }));
     expect(err.message).toContain('/app/.pymgrrc.yaml');
     expect(err.message).toContain('did you mean "provider"?');
   });
@@ -135,7 +111,7 @@ describe('config through a non-host executor', () => {
     const executor = makeContainer(root);
     const r = await loadConfig({ projectDir: '/app', env: {}, executor, configFile: '/etc/pymgr.yaml' });
     expect(r.config.provider).toBe('pyenv');
-    const err = await loadError(loadConfig({ projectDir: '/app', env: {}, executor, configFile: '../etc/missing.yaml' }));
+    const err = await rejection(loadConfig({ projectDir: '/app', env: {}, executor, configFile: '../etc/missing.yaml' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('/etc/missing.yaml');
   });

@@ -1,36 +1,12 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPymgrError, type PymgrError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { repoRoot } from '../helpers/tools.js';
+import { cleanupTemp, rejection, writeTree } from '../helpers/project.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-
-/** A temp directory with the given files (path → content). */
-function makeTree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'pymgr-config-'));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), content);
-  }
-  return root;
-}
-
-async function loadError(promise: Promise<unknown>): Promise<PymgrError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isPymgrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected loadConfig to throw');
-}
+afterEach(cleanupTemp);
+const makeTree = (files: Record<string, string>) => writeTree(files, 'pymgr-config-');
 
 describe('config file formats', () => {
   const cases: Array<[string, string]> = [
@@ -116,7 +92,7 @@ describe('searching up', () => {
 
   it('a broken file in a parent directory is an error naming it', async () => {
     const root = makeTree({ 'pyproject.toml': '[tool.pymgr\nprovider = "uv"\n', 'sub/requirements.txt': '' });
-    const err = await loadError(loadConfig({ projectDir: join(root, 'sub'), env: {}, stopDir: root }));
+    const err = await rejection(loadConfig({ projectDir: join(root, 'sub'), env: {}, stopDir: root }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(join(root, 'pyproject.toml'));
     expect(err.message).toMatch(/line 1/);
@@ -141,7 +117,7 @@ describe('explicit config file', () => {
 
   it('a missing named file is CONFIG_INVALID', async () => {
     const root = makeTree({ '.pymgrrc': 'provider: uv\n' });
-    const err = await loadError(loadConfig({ projectDir: root, env: {}, stopDir: root, configFile: 'nope.json' }));
+    const err = await rejection(loadConfig({ projectDir: root, env: {}, stopDir: root, configFile: 'nope.json' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(join(root, 'nope.json'));
     expect(err.message).toMatch(/not found/);
@@ -149,14 +125,14 @@ describe('explicit config file', () => {
 
   it('a named pyproject.toml without [tool.pymgr] is CONFIG_INVALID', async () => {
     const root = makeTree({ 'pyproject.toml': '[project]\nname = "x"\n' });
-    const err = await loadError(loadConfig({ projectDir: root, env: {}, stopDir: root, configFile: 'pyproject.toml' }));
+    const err = await rejection(loadConfig({ projectDir: root, env: {}, stopDir: root, configFile: 'pyproject.toml' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toMatch(/\[tool\.pymgr\]/);
   });
 
   it('a named file that fails to parse is CONFIG_INVALID with its location', async () => {
     const root = makeTree({ 'c.json': '{\n  "provider": "uv",\n  "python": \n}\n' });
-    const err = await loadError(loadConfig({ projectDir: root, env: {}, stopDir: root, configFile: 'c.json' }));
+    const err = await rejection(loadConfig({ projectDir: root, env: {}, stopDir: root, configFile: 'c.json' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(join(root, 'c.json'));
     expect(err.message).toMatch(/JSON/);
@@ -164,7 +140,7 @@ describe('explicit config file', () => {
 
   it('a JavaScript config that throws is CONFIG_INVALID naming the file', async () => {
     const root = makeTree({ 'pymgr.config.cjs': 'throw new Error("boom");\n' });
-    const err = await loadError(loadConfig({ projectDir: root, env: {}, stopDir: root }));
+    const err = await rejection(loadConfig({ projectDir: root, env: {}, stopDir: root }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(join(root, 'pymgr.config.cjs'));
     expect(err.message).toContain('boom');
@@ -176,7 +152,7 @@ describe('fixtures', () => {
   const load = (name: string) => loadConfig({ projectDir: fixture(name), env: {}, stopDir: fixture(name) });
 
   it('config-bad-key: unknown key with the file, key path and a suggestion', async () => {
-    const err = await loadError(load('config-bad-key'));
+    const err = await rejection(load('config-bad-key'));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(join(fixture('config-bad-key'), '.pymgrrc'));
     expect(err.message).toContain('"provdier"');
@@ -187,7 +163,7 @@ describe('fixtures', () => {
   });
 
   it('config-unknown-provider: lists the allowed values', async () => {
-    const err = await loadError(load('config-unknown-provider'));
+    const err = await rejection(load('config-unknown-provider'));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('.pymgrrc.json');
     expect(err.message).toContain('"conda"');
@@ -196,7 +172,7 @@ describe('fixtures', () => {
   });
 
   it('config-broken-json: names the file and the line', async () => {
-    const err = await loadError(load('config-broken-json'));
+    const err = await rejection(load('config-broken-json'));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(join(fixture('config-broken-json'), '.pymgrrc'));
     expect(err.message).toMatch(/line 3/);

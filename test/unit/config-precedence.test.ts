@@ -1,41 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPymgrError, type PymgrError } from '../../src/errors.js';
+import { cleanupTemp, rejection, thrown, writeTree } from '../helpers/project.js';
 import { describeSources, loadConfig } from '../../src/config/load-config.js';
 import { readEnvConfig, RESERVED_ENV_VARIABLES } from '../../src/config/read-env-config.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+afterEach(cleanupTemp);
 
 function projectWith(rc: string): string {
-  const root = mkdtempSync(join(tmpdir(), 'pymgr-config-'));
-  roots.push(root);
-  writeFileSync(join(root, '.pymgrrc.yaml'), rc);
-  return root;
-}
-
-function catchError(fn: () => unknown): PymgrError {
-  try {
-    fn();
-  } catch (err) {
-    if (isPymgrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
-
-async function catchAsync(promise: Promise<unknown>): Promise<PymgrError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isPymgrError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
+  return writeTree({ '.pymgrrc.yaml': rc }, 'pymgr-config-');
 }
 
 describe('precedence: flag > env > file > default', () => {
@@ -92,7 +64,7 @@ describe('precedence: flag > env > file > default', () => {
 
   it('a bad flag value is CONFIG_INVALID naming the key', async () => {
     const root = projectWith('');
-    const err = await catchAsync(
+    const err = await rejection(
       loadConfig({ projectDir: root, stopDir: root, env: {}, flags: { provider: 'conda' as never } }),
     );
     expect(err.code).toBe('CONFIG_INVALID');
@@ -124,7 +96,7 @@ describe('PYMGR_* environment variables', () => {
   });
 
   it('a bad boolean names the variable and the accepted values', () => {
-    const err = catchError(() => readEnvConfig({ PYMGR_INDEX__OFFLINE: 'yes' }));
+    const err = thrown(() => readEnvConfig({ PYMGR_INDEX__OFFLINE: 'yes' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('PYMGR_INDEX__OFFLINE');
     expect(err.message).toContain('"yes"');
@@ -133,31 +105,31 @@ describe('PYMGR_* environment variables', () => {
   });
 
   it('a bad number names the variable', () => {
-    const err = catchError(() => readEnvConfig({ PYMGR_VERIFY__TIMEOUT_MS: '10s' }));
+    const err = thrown(() => readEnvConfig({ PYMGR_VERIFY__TIMEOUT_MS: '10s' }));
     expect(err.message).toContain('PYMGR_VERIFY__TIMEOUT_MS');
     expect(err.details?.allowed).toBe('an integer');
   });
 
   it('an enum value the schema rejects names the variable and the allowed values', async () => {
     const root = projectWith('');
-    const err = await catchAsync(loadConfig({ projectDir: root, stopDir: root, env: { PYMGR_PROVIDER: 'conda' } }));
+    const err = await rejection(loadConfig({ projectDir: root, stopDir: root, env: { PYMGR_PROVIDER: 'conda' } }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('PYMGR_PROVIDER');
     expect(err.message).toContain('auto, uv, mise, pyenv');
     expect(err.details).toMatchObject({ source: 'env', variable: 'PYMGR_PROVIDER', keyPath: 'provider' });
-    const list = await catchAsync(loadConfig({ projectDir: root, stopDir: root, env: { PYMGR_PREFERENCE: 'uv,pip' } }));
+    const list = await rejection(loadConfig({ projectDir: root, stopDir: root, env: { PYMGR_PREFERENCE: 'uv,pip' } }));
     expect(list.message).toContain('PYMGR_PREFERENCE');
     expect(list.message).toContain('"pip"');
   });
 
   it('an unknown PYMGR_* variable is CONFIG_INVALID with "did you mean"', () => {
-    const err = catchError(() => readEnvConfig({ PYMGR_INDEX_OFFLINE: '1' }));
+    const err = thrown(() => readEnvConfig({ PYMGR_INDEX_OFFLINE: '1' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('PYMGR_INDEX_OFFLINE');
     expect(err.message).toContain('did you mean PYMGR_INDEX__OFFLINE?');
-    const typo = catchError(() => readEnvConfig({ PYMGR_PROVDIER: 'uv' }));
+    const typo = thrown(() => readEnvConfig({ PYMGR_PROVDIER: 'uv' }));
     expect(typo.message).toContain('did you mean PYMGR_PROVIDER?');
-    const far = catchError(() => readEnvConfig({ PYMGR_COMPLETELY_DIFFERENT: 'x' }));
+    const far = thrown(() => readEnvConfig({ PYMGR_COMPLETELY_DIFFERENT: 'x' }));
     expect(far.message).not.toContain('did you mean');
   });
 

@@ -1,11 +1,9 @@
 /** Shared helpers for the detection unit tests (not a test file itself). */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { configSchema, type PymgrConfig, type PymgrConfigInput } from '../../src/config/schema.js';
 import { detectProject, type DetectOptions, type ProjectDetection } from '../../src/detect/detect-project.js';
-import { PymgrError } from '../../src/errors.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
-import { makeTemp } from '../helpers/project.js';
+import { rejection, writeTree } from '../helpers/project.js';
 import { repoRoot } from '../helpers/tools.js';
 
 export const executor = new HostExecutor();
@@ -20,13 +18,7 @@ export function config(input: PymgrConfigInput = {}): PymgrConfig {
 
 /** A temporary project with the given files (path → content). */
 export function project(files: Record<string, string>): string {
-  const dir = makeTemp('pymgr-detect-');
-  for (const [rel, content] of Object.entries(files)) {
-    const p = join(dir, rel);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, content);
-  }
-  return dir;
+  return writeTree(files, 'pymgr-detect-');
 }
 
 export function detect(dir: string, input: PymgrConfigInput = {}, options?: DetectOptions): Promise<ProjectDetection> {
@@ -34,15 +26,7 @@ export function detect(dir: string, input: PymgrConfigInput = {}, options?: Dete
 }
 
 /** The PymgrError `promise` rejects with (fails the test when it resolves or throws something else). */
-export async function detectError(promise: Promise<unknown>): Promise<PymgrError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof PymgrError) return err;
-    throw err;
-  }
-  throw new Error('expected a PymgrError, but it resolved');
-}
+export const detectError = rejection;
 
 export const PEP621 = (name: string, deps: string[] = [], extra = '') =>
   `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "${name}"\nversion = "0.1.0"\ndependencies = ${JSON.stringify(deps)}\n${extra}`;
