@@ -31,7 +31,20 @@ export class UvProvider implements Provider {
   readonly name = 'uv' as const;
   readonly needsGit = false;
 
-  async probe(ctx: ProviderContext): Promise<ProbeResult> {
+  /** One probe per context: selection, ensureManager and every later step share it. */
+  private readonly probes = new WeakMap<ProviderContext, Promise<ProbeResult>>();
+
+  probe(ctx: ProviderContext): Promise<ProbeResult> {
+    let p = this.probes.get(ctx);
+    if (!p) {
+      p = this.probeNow(ctx);
+      this.probes.set(ctx, p);
+      p.catch(() => this.probes.delete(ctx));
+    }
+    return p;
+  }
+
+  private async probeNow(ctx: ProviderContext): Promise<ProbeResult> {
     const found = await this.find(ctx);
     if (!found) return { name: 'uv', found: false, needsGit: false, problems: [] };
     const res = await ctx.executor.exec(found.path, ['--version'], { timeoutMs: 30_000 });
@@ -115,6 +128,7 @@ export class UvProvider implements Provider {
     );
     await ctx.executor.remove(target, { recursive: true });
     await ctx.executor.rename(staging, target);
+    this.probes.delete(ctx);
     const again = await this.probe(ctx);
     if (!again.found) {
       throw new PymgrError('MANAGER_BROKEN', `uv was installed into ${target} but does not run`, {
