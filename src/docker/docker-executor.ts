@@ -12,11 +12,17 @@
  * - **timeout and abort**: the Engine API cannot kill an exec, so pymgr runs a second exec as root,
  *   `/bin/sh -c 'kill -s KILL -- "-$1" "$1"' sh <pid>`, killing the program's whole process group. If the
  *   output stream is still open 2 s later (a detached grandchild holding it), it is closed.
- *   A killed program reports `exitCode: -1`.
+ *   A program pymgr killed (timeout) reports `exitCode: -1`.
+ * - **signals**: a program killed by a signal it was not sent by pymgr (say SIGKILL n = 9 from the
+ *   OOM killer) reports `exitCode` 128 + n (137), as a shell would: the Engine API only gives the
+ *   exit status of the exec, which cannot be told apart from a program that ran `exit 137`. (The
+ *   host executor can tell them apart.)
  * - **files**: readFile and writeFile use the archive API (a one-file tar; owner = the executor's
- *   user, so a file written for uid 1000 belongs to uid 1000). The other file operations run GNU
- *   coreutils (`stat`, `test`, `mkdir`, `ls`, `rm`, `mv`, `realpath`) as the executor's user with
- *   `LC_ALL=C`; errors are Node-style (`err.code === 'ENOENT'` ...), like the host executor's.
+ *   user, so a file written for uid 1000 belongs to uid 1000); writeFile first resolves symbolic
+ *   links (`realpath -m`) so it writes through a link instead of replacing it. The other file
+ *   operations run GNU coreutils (`stat`, `test`, `mkdir`, `ls`, `rm`, `mv`,
+ *   `realpath`) as the executor's user with `LC_ALL=C`; errors are Node-style
+ *   (`err.code === 'ENOENT'` ...), like the host executor's.
  * - Relative paths are taken from the container's working directory (`/` when it has none).
  *
  * Needs `/bin/sh` and coreutils in the container (any Debian/Ubuntu-based image).
@@ -234,7 +240,9 @@ export class DockerExecutor implements Executor {
   }
 
   async writeFile(path: string, content: string, options: { mode?: number } = {}): Promise<void> {
-    const abs = this.absolute(path);
+    // The archive API replaces whatever has the name, a symbolic link included; resolve links first
+    // (`realpath -m`: a dangling link names the file to create) so the write goes through them, as on the host.
+    const abs = await this.resolveForWrite(this.absolute(path));
     const { uid, gid } = await this.resolveIds();
     const tar = packFile(posix.basename(abs), Buffer.from(content, 'utf8'), { mode: options.mode ?? 0o644, uid, gid });
     try {
@@ -336,6 +344,13 @@ export class DockerExecutor implements Executor {
   }
 
   // ---- internals ----
+
+  /** `abs` with every symbolic link resolved, the last one too even when it dangles. */
+  private async resolveForWrite(abs: string): Promise<string> {
+    const r = await this.runTool(['realpath', '-m', '--', abs]);
+    if (r.exitCode !== 0) throw toolError(r, 'open', abs, this.description);
+    return r.stdout.replace(/\n$/, '');
+  }
 
   private async computeEnv(): Promise<Record<string, string>> {
     const env: Record<string, string> = {};

@@ -218,6 +218,21 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       expect(await ex.readFile('/work/link.txt')).toBe('through the link\n');
     });
 
+    it('writeFile writes through a symbolic link (the link stays a link), also a dangling one', async () => {
+      await ex.mkdir('/work/wl', { recursive: true });
+      await ex.writeFile('/work/wl/target.txt', 'old\n');
+      expect((await ex.exec('ln', ['-sfn', 'target.txt', '/work/wl/link.txt'])).exitCode).toBe(0);
+      await ex.writeFile('/work/wl/link.txt', 'new through the link\n');
+      expect(await ex.stat('/work/wl/link.txt')).toMatchObject({ isSymbolicLink: true });
+      expect((await ex.exec('readlink', ['/work/wl/link.txt'])).stdout).toBe('target.txt\n');
+      expect((await ex.exec('cat', ['/work/wl/target.txt'])).stdout).toBe('new through the link\n');
+      // a dangling link: the file it names is created, the link stays
+      expect((await ex.exec('ln', ['-sfn', 'made.txt', '/work/wl/dangling.txt'])).exitCode).toBe(0);
+      await ex.writeFile('/work/wl/dangling.txt', 'made\n');
+      expect(await ex.stat('/work/wl/dangling.txt')).toMatchObject({ isSymbolicLink: true });
+      expect((await ex.exec('cat', ['/work/wl/made.txt'])).stdout).toBe('made\n');
+    });
+
     it('writeFile rejects with ENOENT when the parent directory is missing', async () => {
       await expect(ex.writeFile('/work/no/such/dir/f.txt', 'x')).rejects.toMatchObject({ code: 'ENOENT' });
     });
