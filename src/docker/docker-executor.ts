@@ -20,12 +20,12 @@
  * - **files**: readFile and writeFile use the archive API (a one-file tar; owner = the executor's
  *   user, so a file written for uid 1000 belongs to uid 1000); writeFile first resolves symbolic
  *   links (`realpath -m`) so it writes through a link instead of replacing it. The other file
- *   operations run GNU coreutils (`stat`, `test`, `mkdir`, `ls`, `rm`, `mv`,
+ *   operations run GNU coreutils and findutils (`stat`, `test`, `mkdir`, `find`, `rm`, `mv`,
  *   `realpath`) as the executor's user with `LC_ALL=C`; errors are Node-style
  *   (`err.code === 'ENOENT'` ...), like the host executor's.
  * - Relative paths are taken from the container's working directory (`/` when it has none).
  *
- * Needs `/bin/sh` and coreutils in the container (any Debian/Ubuntu-based image).
+ * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
  */
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -302,13 +302,15 @@ export class DockerExecutor implements Executor {
 
   async readDir(path: string): Promise<string[] | undefined> {
     const abs = this.absolute(path);
-    const r = await this.runTool(['ls', '-A1', '--', abs.endsWith('/') ? abs : `${abs}/`]);
+    // NUL-separated names (a name may hold a newline); the trailing slash follows a link to a directory.
+    const dir = abs.endsWith('/') ? abs : `${abs}/`;
+    const r = await this.runTool(['find', dir, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0']);
     if (r.exitCode !== 0) {
       const code = errnoFromText(r.stderr);
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw toolError(r, 'scandir', abs, this.description);
     }
-    return r.stdout.split('\n').filter((n) => n !== '').sort();
+    return r.stdout.split('\0').filter((n) => n !== '').sort();
   }
 
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {

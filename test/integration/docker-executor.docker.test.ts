@@ -275,6 +275,18 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       expect(await ex.readDir('/work/list/C')).toBeUndefined();
     });
 
+    it('readDir keeps a name containing a newline whole', async () => {
+      await ex.mkdir('/work/nl');
+      await ex.writeFile('/work/nl/two\nlines', 'x');
+      await ex.writeFile('/work/nl/plain', 'x');
+      expect(await ex.readDir('/work/nl')).toEqual(['plain', 'two\nlines']);
+      await ex.mkdir('/work/nl-empty');
+      expect(await ex.readDir('/work/nl-empty')).toEqual([]);
+      // through a link to a directory, like the host's readdir
+      expect((await ex.exec('ln', ['-sfn', '/work/nl', '/work/nl-link'])).exitCode).toBe(0);
+      expect(await ex.readDir('/work/nl-link')).toEqual(['plain', 'two\nlines']);
+    });
+
     it('remove deletes a file, a tree with recursive, and is quiet about nothing', async () => {
       await ex.writeFile('/work/gone.txt', 'x');
       await ex.remove('/work/gone.txt');
