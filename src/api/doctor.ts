@@ -116,8 +116,9 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
         problems: [{
           code: isPymgrError(err) ? err.code : 'PROBE_FAILED',
           severity: 'error',
-          message: err instanceof Error ? err.message : String(err),
-          fix: isPymgrError(err) ? err.hint : undefined,
+          message: `Checking ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
+          fix: (isPymgrError(err) ? err.hint : undefined) ||
+            `Check that ${name} runs on ${executor.description} (run it yourself to see the error), or set \`provider\` to another manager; report this as a pymgr bug when ${name} works.`,
         }],
       };
     }
@@ -128,9 +129,9 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
       version: probe.version,
       source: probe.source,
       needsGit: probe.needsGit,
-      problems: probe.problems,
+      problems: probe.problems.map((p) => withFix(p, name)),
     });
-    for (const p of probe.problems) problems.push({ ...p, subject: name });
+    for (const p of probe.problems) problems.push({ ...withFix(p, name), subject: name });
   }
   const foundByName = new Map(managers.map((m) => [m.name, m.found]));
 
@@ -181,6 +182,8 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     }
   }
 
+  for (let i = 0; i < problems.length; i++) problems[i] = withFix(problems[i], problems[i].subject);
+
   const report: Omit<DoctorReport, 'text'> = {
     ok: !problems.some((p) => p.severity === 'error'),
     projectDir,
@@ -198,6 +201,20 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     fixed,
   };
   return { ...report, text: formatDoctorReport(report) };
+}
+
+/** The problem, with a generic next step when it came without one: every reported problem has a fix. */
+function withFix<P extends Problem>(problem: P, subject: string): P {
+  if (problem.fix?.trim()) return problem;
+  const fix =
+    subject === 'config'
+      ? 'Correct the pymgr config (the file, PYMGR_* variables or flags) named in the message; `pymgr config` shows what is in effect.'
+      : subject === 'project'
+        ? 'Correct the project file named in the message, then run `pymgr doctor` again.'
+        : subject === 'venv'
+          ? 'Run `pymgr setup` to rebuild the env, or remove it yourself if pymgr did not create it.'
+          : `Run ${subject} yourself to see what is wrong, then fix or reinstall it, or choose another manager with --provider / the provider setting.`;
+  return { ...problem, fix };
 }
 
 async function resolveDir(executor: Executor, dir: string | undefined): Promise<string> {
