@@ -162,12 +162,13 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   let venv: DoctorReport['venv'];
   if (venvPath && detection) {
     venv = await checkVenv(executor, venvPath, detection, problems);
-    const lock = await checkLock(executor, venvPath);
+    let lock = await checkLock(executor, venvPath);
     if (lock) {
-      if (options.fix && lock.stale) {
-        await executor.remove(lock.path, { recursive: true });
+      const now = options.fix && lock.stale ? await removeStaleLock(executor, lock) : lock;
+      if (now === 'removed') {
         fixed.push(`removed the stale pymgr lock ${lock.path} (${lock.detail})`);
-      } else {
+      } else if (now !== undefined) {
+        lock = now;
         problems.push({
           subject: 'venv',
           code: lock.stale ? 'LOCK_STALE' : 'LOCK_HELD',
@@ -282,9 +283,20 @@ async function checkVenv(
   return { path: venvPath, state: 'ready', detail: `Python ${check.facts?.version} via ${state.provider.name}` };
 }
 
+interface LockCheck {
+  path: string;
+  stale: boolean;
+  detail: string;
+  /** The parsed owner.json, serialised again (undefined: none or unreadable): what was judged. */
+  owner: string | undefined;
+}
+
 /** The env's lock directory, if present, and whether its owner is gone. */
-async function checkLock(executor: Executor, venvPath: string): Promise<{ path: string; stale: boolean; detail: string } | undefined> {
-  const path = `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
+async function checkLock(executor: Executor, venvPath: string): Promise<LockCheck | undefined> {
+  return checkLockAt(executor, `${venvPath.replace(/\/+$/, '')}.pymgr-lock`);
+}
+
+async function checkLockAt(executor: Executor, path: string): Promise<LockCheck | undefined> {
   const st = await executor.stat(path);
   if (!st) return undefined;
   let owner: { pid?: number; host?: string } | undefined;
@@ -293,13 +305,29 @@ async function checkLock(executor: Executor, venvPath: string): Promise<{ path: 
   } catch {
     owner = undefined;
   }
+  const ownerText = owner === undefined ? undefined : JSON.stringify(owner);
   const ownerSt = owner ? await executor.stat(`${path}/owner.json`) : undefined;
   const age = Date.now() - (ownerSt ?? st).mtimeMs;
   const deadHere = owner?.pid !== undefined && owner.host === hostname() && !isAlive(owner.pid);
   const who = owner?.pid !== undefined ? `pid ${owner.pid} on ${owner.host}` : 'no owner recorded';
-  if (deadHere) return { path, stale: true, detail: `${who}, which is no longer running` };
-  if (age > LOCK_STALE_MS) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s` };
-  return { path, stale: false, detail: who };
+  if (deadHere) return { path, stale: true, detail: `${who}, which is no longer running`, owner: ownerText };
+  if (age > LOCK_STALE_MS) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s`, owner: ownerText };
+  return { path, stale: false, detail: who, owner: ownerText };
+}
+
+/**
+ * Remove the lock judged stale, only if it still is that lock: owner.json is read again just
+ * before removing, and the whole owner (pid, host, since, and token when there is one) must be
+ * the same and still stale. Returns `removed`, undefined when the lock is gone already, or the
+ * lock as it is now (taken over or refreshed meanwhile), which is left alone.
+ */
+async function removeStaleLock(executor: Executor, judged: LockCheck): Promise<LockCheck | 'removed' | undefined> {
+  const now = await checkLockAt(executor, judged.path);
+  if (!now) return undefined;
+  if (now.owner !== judged.owner) return { ...now, detail: `${now.detail}; it took the lock over while doctor was checking` };
+  if (!now.stale) return { ...now, detail: `${now.detail}; it refreshed the lock while doctor was checking` };
+  await executor.remove(judged.path, { recursive: true });
+  return 'removed';
 }
 
 function isAlive(pid: number): boolean {
