@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Executor } from '../contracts.js';
 import { PymgrError } from '../errors.js';
@@ -12,6 +13,8 @@ interface Owner {
   pid: number;
   host: string;
   since: number;
+  /** Random per acquisition: tells this holder's lock from a later one at the same path. */
+  token?: string;
 }
 
 export interface LockOptions {
@@ -30,7 +33,9 @@ export interface LockOptions {
  * Serialise setups of one env: an atomic `mkdir` of `<venv>.pymgr-lock` through the executor
  * (so it works on the host and in containers alike). The owner writes its pid and host and
  * refreshes the file while it holds the lock. A lock left by a killed process is taken over when
- * its owner is a dead process on this host, or when it has not been refreshed for `staleMs`.
+ * its owner is a dead process on this host, or when it has not been refreshed for `staleMs`;
+ * takeovers are serialised and re-checked (see `takeOver`), and a holder releases or refreshes
+ * only a lock that still carries its own random token.
  */
 export async function acquireEnvLock(executor: Executor, venvPath: string, options: LockOptions = {}): Promise<EnvLock> {
   const path = `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
@@ -38,6 +43,7 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
   const timeoutMs = options.timeoutMs ?? 600_000;
   const staleMs = options.staleMs ?? 60_000;
   const pollMs = options.pollMs ?? 200;
+  const token = randomUUID();
   const parent = path.slice(0, path.lastIndexOf('/')) || '/';
   await executor.mkdir(parent, { recursive: true });
   const start = Date.now();
@@ -48,12 +54,8 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
     const owner = await readOwner(executor, ownerFile);
     const st = await executor.stat(owner ? ownerFile : path);
     const age = st ? Date.now() - st.mtimeMs : Number.POSITIVE_INFINITY;
-    const deadHere = owner && owner.host === hostname() && !isAlive(owner.pid);
-    if (deadHere || age > staleMs) {
-      // Take over, but only the lock we judged stale: re-read the owner just before removing, so a
-      // lock another waiter has just taken over is left alone. Then retry the atomic mkdir.
-      const now = await readOwner(executor, ownerFile);
-      if (sameOwner(now, owner)) await executor.remove(path, { recursive: true });
+    if (isStale(owner, age, staleMs)) {
+      await takeOver(executor, path, owner, staleMs);
       continue;
     }
     if (!waited) {
@@ -62,14 +64,19 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
     }
     if (Date.now() - start > timeoutMs) {
       throw new PymgrError('LOCK_TIMEOUT', `Another setup of ${venvPath} has held ${path} for over ${Math.round(timeoutMs / 1000)} s`, {
-        hint: `Wait for it to finish. If no setup is running, remove ${path}.`,
+        hint: `Wait for it to finish. If no setup is running, remove ${path} (or run \`pymgr doctor --fix\`).`,
       });
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
-  const writeOwner = () => executor.writeFile(ownerFile, JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now() } satisfies Owner));
-  await writeOwner();
-  const timer = setInterval(() => void writeOwner().catch(() => undefined), Math.max(1000, staleMs / 4));
+  const me: Owner = { pid: process.pid, host: hostname(), since: Date.now(), token };
+  await executor.writeFile(ownerFile, JSON.stringify(me));
+  // Refresh while held, but never write into a lock that is no longer ours.
+  const timer = setInterval(() => {
+    void readOwner(executor, ownerFile)
+      .then((o) => (o?.token === token ? executor.writeFile(ownerFile, JSON.stringify(me)) : undefined))
+      .catch(() => undefined);
+  }, Math.max(1000, staleMs / 4));
   timer.unref();
   let released = false;
   return {
@@ -78,9 +85,41 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
       if (released) return;
       released = true;
       clearInterval(timer);
-      await executor.remove(path, { recursive: true });
+      // Remove only our own lock: after a takeover (we were stopped for longer than staleMs) it is someone else's.
+      if ((await readOwner(executor, ownerFile))?.token === token) await executor.remove(path, { recursive: true });
     },
   };
+}
+
+/**
+ * Remove a lock judged stale, safely against other waiters doing the same. Takeovers are
+ * serialised by a second directory (`<lock>.takeover`); holding it, the waiter checks again that
+ * the lock is still the same stale one (same owner, still stale) before removing it. A lock that
+ * another waiter has meanwhile taken over is therefore never removed.
+ */
+async function takeOver(executor: Executor, path: string, stale: Owner | undefined, staleMs: number): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await executor.mkdir(guard))) {
+    // A takeover in progress; one abandoned by a crash within that instant is cleared after 10 s.
+    const st = await executor.stat(guard);
+    if (st && Date.now() - st.mtimeMs > 10_000) await executor.remove(guard, { recursive: true });
+    return;
+  }
+  try {
+    const ownerFile = `${path}/owner.json`;
+    const now = await readOwner(executor, ownerFile);
+    const st = await executor.stat(now ? ownerFile : path);
+    if (st && sameOwner(now, stale) && isStale(now, Date.now() - st.mtimeMs, staleMs)) {
+      await executor.remove(path, { recursive: true });
+    }
+  } finally {
+    await executor.remove(guard, { recursive: true });
+  }
+}
+
+/** A lock is stale when its owner is a dead process on this host, or it was not refreshed for `staleMs`. */
+function isStale(owner: Owner | undefined, age: number, staleMs: number): boolean {
+  return (!!owner && owner.host === hostname() && !isAlive(owner.pid)) || age > staleMs;
 }
 
 async function readOwner(executor: Executor, file: string): Promise<Owner | undefined> {
@@ -94,7 +133,7 @@ async function readOwner(executor: Executor, file: string): Promise<Owner | unde
 
 function sameOwner(a: Owner | undefined, b: Owner | undefined): boolean {
   if (!a || !b) return a === b;
-  return a.pid === b.pid && a.host === b.host && a.since === b.since;
+  return a.pid === b.pid && a.host === b.host && a.since === b.since && a.token === b.token;
 }
 
 function isAlive(pid: number): boolean {
