@@ -34,7 +34,10 @@ export interface ExecOptions {
 export interface ExecResult {
   /** The program and its arguments, as run. */
   command: readonly string[];
-  /** Exit status; 127 when the program could not be found, -1 when killed by a signal. */
+  /**
+   * Exit status; 127 when the program could not be found. Killed by a signal: -1 on the host;
+   * 128+n in a container (the engine cannot tell a signal from `exit 128+n`).
+   */
   exitCode: number;
   stdout: string;
   stderr: string;

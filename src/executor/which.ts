@@ -14,17 +14,19 @@ export async function findOnPath(executor: Executor, name: string, pathValue?: s
   return undefined;
 }
 
-/** True when `path` is (or links to) a regular file with an execute bit. */
+/**
+ * True when `path` is (or links to) a regular file with an execute bit. A path that cannot be
+ * looked at (an unreadable directory on PATH, a link loop) is simply not an executable, as for
+ * `which`: one bad PATH entry must not stop the search.
+ */
 export async function isExecutableFile(executor: Executor, path: string): Promise<boolean> {
-  let st = await executor.stat(path);
-  if (st?.isSymbolicLink) {
-    try {
-      st = await executor.stat(await executor.realpath(path));
-    } catch {
-      return false;
-    }
+  try {
+    let st = await executor.stat(path);
+    if (st?.isSymbolicLink) st = await executor.stat(await executor.realpath(path));
+    return !!st && st.isFile && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
   }
-  return !!st && st.isFile && (st.mode & 0o111) !== 0;
 }
 
 /**
