@@ -35,6 +35,8 @@ interface QuickRecord {
   schema: 1;
   venvPath: string;
   fingerprint: string;
+  /** Distributions that must still be installed in the venv. */
+  expected: string[];
   /** `[path, signature]` of files; `[path + '/', names hash]` of directories. */
   watch: Array<[string, string]>;
   result: SetupResult;
@@ -93,7 +95,7 @@ export function ancestors(dir: string): string[] {
 /** Record a successful setup so that the next unchanged one can take the fast path. */
 export async function writeQuickRecord(
   key: QuickKeyInput,
-  record: { venvPath: string; fingerprint: string; files: string[]; dirs: string[]; result: SetupResult },
+  record: { venvPath: string; fingerprint: string; files: string[]; dirs: string[]; expected: string[]; result: SetupResult },
 ): Promise<void> {
   const env = key.env ?? process.env;
   const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
@@ -103,7 +105,7 @@ export async function writeQuickRecord(
   await fs.mkdir(dir, { recursive: true });
   const file = join(dir, `${quickKey(key)}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
-  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, watch, result: record.result };
+  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result };
   await fs.writeFile(tmp, JSON.stringify(data));
   await fs.rename(tmp, file);
 }
@@ -137,7 +139,7 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
     const state = JSON.parse(await fs.readFile(join(record.venvPath, '.pymgr', 'state.json'), 'utf8'));
     if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
     const version = record.result.python.version;
-    const check = await inspectVenv(spawnOnly as Executor, record.venvPath, [], { versionOk: (v) => v === version });
+    const check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], { versionOk: (v) => v === version });
     if (!check.verified) return undefined;
     return {
       ...record.result,

@@ -1,5 +1,5 @@
 import type { InstallReport, ProbeResult, Provider, PythonInterpreter, VenvTarget } from '../contracts.js';
-import { PymgrError } from '../errors.js';
+import { PymgrError, toPymgrError } from '../errors.js';
 import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
@@ -43,6 +43,14 @@ export interface SetupOptions extends CommonOptions {
  * Throws a PymgrError for anything short of a verified env; never falls back to a base interpreter.
  */
 export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
+  try {
+    return await runSetup(options);
+  } catch (err) {
+    throw toPymgrError(err);
+  }
+}
+
+async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
   const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
   const { config } = ctx;
@@ -57,6 +65,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const provider = await providerFor(choice.name);
   const request = detection.python;
   const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;
+  const expected = config.verify.packages ? detection.plan.expected : [];
   const venv: VenvTarget = { path: venvPath, python: `${venvPath}/bin/python` };
 
   const lock = await acquireEnvLock(executor, venvPath, {
@@ -93,18 +102,25 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
         ...(resolved.file ? [resolved.file] : []),
         ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
       ];
+      // A manager of the same name appearing earlier on PATH, or pyenv's global version changing
+      // (it decides what a pyenv shim runs), would change which manager is found.
+      const env = await executor.getEnv();
+      const bin = manager.path?.split('/').pop();
+      if (bin) files.push(...(env.PATH ?? '').split(':').filter(Boolean).map((d) => `${d}/${bin}`));
+      files.push(`${env.PYENV_ROOT || `${env.HOME || '/root'}/.pyenv`}/version`);
       const dirs = [projectDir, p('requirements'), p('.config')];
       await writeQuickRecord(
         { projectDir: options.projectDir ?? '.', flags: options.flags, configFile: options.configFile, env: options.env },
-        { venvPath, fingerprint, files, dirs, result: r },
+        { venvPath, fingerprint, files, dirs, expected, result: r },
       ).catch(() => undefined); // only an optimisation
       return r;
     };
 
-    // Warm path: nothing that decides the env changed. Still prove the interpreter runs and is the venv's.
+    // Warm path: nothing that decides the env changed. Still prove, with the venv's interpreter,
+    // that it is the venv and that every requested dependency is still installed in it.
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
-      ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter' });
-      const quick = await inspectVenv(executor, venvPath, [], { versionOk, signal: ctx.signal });
+      ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
+      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs });
       if (quick.verified) {
         return await remember(result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] }));
       }
@@ -113,7 +129,10 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
     const python = await provider.ensurePython(ctx, request);
     ctx.progress({ step: 'python', message: `Python ${python.version} at ${python.executable}` });
-    const action = await prepareVenvDirectory(ctx.executor, venvPath, python, state !== undefined);
+    // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
+    const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
+    if (dropped.length) ctx.progress({ step: 'venv', message: `no longer requested: ${dropped.join(', ')}: rebuilding` });
+    const action = await prepareVenvDirectory(ctx.executor, venvPath, python, state !== undefined, dropped.length > 0);
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
         schema: 1,
@@ -123,6 +142,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
         python: { version: python.version, executable: python.executable, request: request.raw },
         projectType: detection.projectType,
         projectDir,
+        expected: detection.plan.expected,
         updatedAt: new Date().toISOString(),
       });
     await record('in-progress');
@@ -130,7 +150,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     ctx.progress({ step: 'install', message: `installing ${detection.projectType} dependencies with ${choice.name}` });
     const install = await provider.installDependencies(ctx, venv, detection.plan);
     ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
-    const report = await inspectVenv(executor, venvPath, config.verify.packages ? detection.plan.expected : [], {
+    const report = await inspectVenv(executor, venvPath, expected, {
       versionOk: (v) => v === python.version,
       timeoutMs: config.verify.timeoutMs,
       signal: ctx.signal,
@@ -156,11 +176,14 @@ async function prepareVenvDirectory(
   venvPath: string,
   python: PythonInterpreter,
   hadState: boolean,
+  forceRebuild: boolean,
 ): Promise<'created' | 'updated' | 'rebuilt'> {
-  const st = await executor.stat(venvPath);
+  let st = await executor.stat(venvPath);
+  // A venv path that is a symbolic link to a directory (a venv on another disk) is used as is.
+  if (st?.isSymbolicLink) st = await executor.realpath(venvPath).then((real) => executor.stat(real), () => undefined);
   if (st && !st.isDirectory) {
-    throw new PymgrError('PROJECT_INVALID', `The venv path ${venvPath} exists and is not a directory`, {
-      hint: 'Set `venv` in the pymgr config to another path, or remove that file.',
+    throw new PymgrError('PROJECT_INVALID', `The venv path ${venvPath} exists and is not a directory (or is a broken link)`, {
+      hint: 'Set `venv` in the pymgr config to another path; pymgr does not remove it for you.',
     });
   }
   const entries = (await executor.readDir(venvPath)) ?? [];
@@ -172,7 +195,7 @@ async function prepareVenvDirectory(
       details: { venv: venvPath, entries: entries.slice(0, 10) },
     });
   }
-  if (entries.includes('pyvenv.cfg')) {
+  if (entries.includes('pyvenv.cfg') && !forceRebuild) {
     const check = await inspectVenv(executor, venvPath, [], { versionOk: (v) => v === python.version });
     if (check.verified) return 'updated';
   }

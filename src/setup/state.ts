@@ -10,6 +10,8 @@ export interface EnvState {
   python: { version: string; executable: string; request: string };
   projectType: string;
   projectDir: string;
+  /** Top-level distributions requested at the last setup (a dropped one forces a rebuild). */
+  expected?: string[];
   updatedAt: string;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `pymgr detect <fixture> --json` through the built CLI gives the right answer for every fixture:
  * the project type and the Python request with its source, or the stated error code, exit status
- * and a message naming the file. Managers are only probed (nothing is installed).
+ * and a message naming the file. Managers are only probed (nothing is installed); a project with
+ * mise config gets mise (found on PATH as `npx` puts it there).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ const EXPECTED: Record<string, Expected> = {
   'config-pyproject': { type: 'pyproject', python: '3.11', source: 'config', provider: 'pyenv' },
   'config-yaml': { type: 'requirements', python: '3.12', source: 'config', provider: 'uv' },
   'impossible-version': { error: 'PROJECT_INVALID', exit: 1, names: '.python-version: invalid Python version "banana"' },
-  'mise-project': { type: 'requirements', python: '3.12', source: 'mise.toml' },
+  'mise-project': { type: 'requirements', python: '3.12', source: 'mise.toml', provider: 'mise' },
   'mix-pyproject-setuppy': { type: 'pyproject', python: '3', source: 'default', provider: 'uv' },
   'mix-setuppy-requirements': { type: 'setuptools', python: '3', source: 'default', provider: 'uv' },
   'mix-uv-requirements': { type: 'uv', python: '3.12', source: '.python-version', provider: 'uv' },
@@ -40,7 +41,7 @@ const EXPECTED: Record<string, Expected> = {
   'rye-project': { type: 'rye', python: '3.12', source: '.python-version', provider: 'uv' },
   setupcfg: { type: 'setuptools', python: '3', source: 'default' },
   setuppy: { type: 'setuptools', python: '3', source: 'default' },
-  'tool-versions': { type: 'requirements', python: '3.12.1', source: '.tool-versions' },
+  'tool-versions': { type: 'requirements', python: '3.12.1', source: '.tool-versions', provider: 'mise' },
   'uv-project': { type: 'uv', python: '3.12', source: '.python-version', provider: 'uv' },
 };
 
@@ -54,7 +55,8 @@ describe('pymgr detect --json on every fixture (built CLI)', () => {
   for (const name of Object.keys(EXPECTED)) {
     it(name, async () => {
       const dir = join(repoRoot, 'fixtures', name);
-      const res = await runCli(['detect', dir, '--json']);
+      // As `npx pymgr` runs it: node_modules/.bin (mise, a dev dependency) on PATH.
+      const res = await runCli(['detect', dir, '--json'], { env: { PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH}` } });
       const out = JSON.parse(res.stdout); // exactly one JSON document on stdout
       const want = EXPECTED[name];
       if ('error' in want) {
