@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'LOCK_TIMEOUT',
   'VENV_NOT_FOUND',
   'DOCKER_UNAVAILABLE',
+  'IO_FAILED',
   'USAGE',
 ] as const;
 
@@ -64,4 +65,30 @@ export function isPymgrError(err: unknown, code?: ErrorCode): err is PymgrError 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof PymgrError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE')) return 2;
   return 1;
+}
+
+const ERRNO_HINTS: Record<string, string> = {
+  EACCES: 'Check the permissions of that path, or run pymgr as a user who may write there.',
+  EPERM: 'Check the permissions of that path, or run pymgr as a user who may write there.',
+  ENOTDIR: 'A part of that path is a file, not a directory: choose another path (e.g. for `venv`).',
+  EEXIST: 'Something already exists at that path: choose another path or move it away yourself.',
+  ENOSPC: 'The disk is full: free some space and run again.',
+  EROFS: 'That file system is read-only: choose a writable path.',
+};
+
+/**
+ * A file-system error from Node (`EACCES`, `ENOTDIR`, ...) as IO_FAILED naming the operation and
+ * the path; any other error is returned unchanged. Library entry points pass what they throw
+ * through this, so callers only ever see PymgrErrors for ordinary failures.
+ */
+export function toPymgrError(err: unknown): unknown {
+  if (err instanceof PymgrError) return err;
+  const e = err as (NodeJS.ErrnoException & { dest?: string }) | undefined;
+  if (!e || typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return err;
+  const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : '';
+  return new PymgrError('IO_FAILED', `File operation failed: ${e.syscall ?? 'access'}${where}: ${e.code}`, {
+    hint: ERRNO_HINTS[e.code] ?? 'Check that path and its permissions, then run again.',
+    cause: err,
+    details: { errno: e.code, syscall: e.syscall, path: e.path },
+  });
 }

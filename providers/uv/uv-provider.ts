@@ -13,6 +13,7 @@ import { PymgrError } from '../../src/errors.js';
 import { commandFailed, runChecked } from '../../src/executor/run.js';
 import { findOnPath, isExecutableFile, resolvePyenvShim } from '../../src/executor/which.js';
 import { redactArgs } from '../../src/redact.js';
+import { acquireEnvLock } from '../../src/setup/lock.js';
 import { defaultPyenvRoot, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { indexArgs, installPlanWithInstaller } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
@@ -108,34 +109,50 @@ export class UvProvider implements Provider {
       });
     }
     const target = `${ctx.toolsDir}/uv-${opts.version}`;
-    ctx.progress({ step: 'manager', message: `installing uv ${opts.version} into ${target} with ${base}` });
     await ctx.executor.mkdir(ctx.toolsDir, { recursive: true });
-    const staging = `${target}.partial-${Date.now()}`;
-    const index = ctx.config.index;
-    await runChecked(
-      ctx.executor,
-      base,
-      [
-        '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
-        '--target', staging, ...indexArgs(index, { kind: 'pip' }), `uv==${opts.version}`,
-      ],
-      {
-        env: { PIP_USER: '0', PIP_REQUIRE_VIRTUALENV: undefined, PYTHONNOUSERSITE: '1' },
-        purpose: `install uv ${opts.version} with pip`,
-        hint: 'pymgr installs uv from PyPI with pip; check network/index settings, or install uv yourself and set providers.uv.path.',
-        signal: ctx.signal,
-      },
-    );
-    await ctx.executor.remove(target, { recursive: true });
-    await ctx.executor.rename(staging, target);
-    this.probes.delete(ctx);
-    const again = await this.probe(ctx);
-    if (!again.found) {
-      throw new PymgrError('MANAGER_BROKEN', `uv was installed into ${target} but does not run`, {
-        hint: 'Check that the platform is supported by the uv wheel; see `pymgr doctor`.',
-      });
+    // Setups of different projects may provision at once: one installs, the others wait and use it.
+    const lock = await acquireEnvLock(ctx.executor, target, {
+      signal: ctx.signal,
+      onWait: () => ctx.progress({ step: 'manager', message: `waiting for another pymgr to install uv into ${target}` }),
+    });
+    try {
+      this.probes.delete(ctx);
+      const meanwhile = await this.probe(ctx);
+      if (meanwhile.found) return meanwhile;
+      ctx.progress({ step: 'manager', message: `installing uv ${opts.version} into ${target} with ${base}` });
+      const staging = `${target}.partial-${process.pid}-${Date.now()}`;
+      try {
+        await runChecked(
+          ctx.executor,
+          base,
+          [
+            '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
+            '--target', staging, ...indexArgs(ctx.config.index, { kind: 'pip' }), `uv==${opts.version}`,
+          ],
+          {
+            env: { PIP_USER: '0', PIP_REQUIRE_VIRTUALENV: undefined, PYTHONNOUSERSITE: '1' },
+            purpose: `install uv ${opts.version} with pip`,
+            hint: 'pymgr installs uv from PyPI with pip; check network/index settings, or install uv yourself and set providers.uv.path.',
+            signal: ctx.signal,
+          },
+        );
+        // Only a target that does not run is replaced (never a working uv another setup may be using).
+        await ctx.executor.remove(target, { recursive: true });
+        await ctx.executor.rename(staging, target);
+      } finally {
+        await ctx.executor.remove(staging, { recursive: true });
+      }
+      this.probes.delete(ctx);
+      const again = await this.probe(ctx);
+      if (!again.found) {
+        throw new PymgrError('MANAGER_BROKEN', `uv was installed into ${target} but does not run`, {
+          hint: 'Check that the platform is supported by the uv wheel; see `pymgr doctor`.',
+        });
+      }
+      return { ...again, source: 'provisioned' };
+    } finally {
+      await lock.release();
     }
-    return { ...again, source: 'provisioned' };
   }
 
   private async uv(ctx: ProviderContext): Promise<string> {

@@ -1,12 +1,20 @@
+import type { ProviderName } from '../contracts.js';
+import { toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
+import { createProvider, providerNames } from '../../providers/index.js';
 import { resolveProject, type CommonOptions } from '../setup/context.js';
+import { computeFingerprint } from '../setup/fingerprint.js';
 import { readState } from '../setup/state.js';
 import { inspectVenv, type IsolationCheck } from '../setup/verify.js';
 
 export interface EnvReport {
   path: string;
-  /** `ready`: recorded as set up and the interpreter checks pass. */
-  state: 'ready' | 'missing' | 'incomplete' | 'broken';
+  /**
+   * `ready`: set up, verified now, and nothing that decides it has changed since;
+   * `outdated`: verified, but the project, config or manager changed (run `pymgr setup`);
+   * `incomplete`: the last setup did not finish; `broken`: it fails verification; `missing`: no venv.
+   */
+  state: 'ready' | 'outdated' | 'missing' | 'incomplete' | 'broken';
   detail?: string;
   python?: { version: string; executable: string; base?: string };
   provider?: { name: string; version?: string; path?: string };
@@ -17,11 +25,22 @@ export interface EnvReport {
 
 /** Report the project's env without changing it. */
 export async function describeEnv(options: CommonOptions): Promise<EnvReport> {
-  const { executor, venvPath, detection } = await resolveProject(options);
+  try {
+    return await inspectEnv(options);
+  } catch (err) {
+    throw toPymgrError(err);
+  }
+}
+
+async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
+  const { executor, venvPath, detection, ctx } = await resolveProject(options);
   const state = await readState(executor, venvPath);
-  const exists = await executor.exists(venvPath);
-  if (!exists) return { path: venvPath, state: 'missing', detail: 'no venv yet: run `pymgr setup`', checks: [] };
-  const check = await inspectVenv(executor, venvPath, [], { versionOk: (v) => matchPythonVersion(detection.python.request, [v]) !== undefined });
+  if (!(await executor.exists(venvPath))) return { path: venvPath, state: 'missing', detail: 'no venv yet: run `pymgr setup`', checks: [] };
+  const expected = ctx.config.verify.packages ? detection.plan.expected : [];
+  const check = await inspectVenv(executor, venvPath, expected, {
+    versionOk: (v) => matchPythonVersion(detection.python.raw, [v]) !== undefined,
+    timeoutMs: ctx.config.verify.timeoutMs,
+  });
   const base = {
     path: venvPath,
     python: check.facts ? { version: check.facts.version, executable: `${venvPath}/bin/python`, base: state?.python.executable } : undefined,
@@ -34,5 +53,12 @@ export async function describeEnv(options: CommonOptions): Promise<EnvReport> {
     return { ...base, state: 'broken', detail: check.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ') };
   }
   if (!state || state.status !== 'ready') return { ...base, state: 'incomplete', detail: 'the last setup did not finish: run `pymgr setup`' };
+  if (providerNames.includes(state.provider.name as ProviderName)) {
+    const probe = await (await createProvider(state.provider.name as ProviderName)).probe(ctx);
+    const now = await computeFingerprint({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config });
+    if (now !== state.fingerprint) {
+      return { ...base, state: 'outdated', detail: 'the project, its config or the manager changed since the last setup: run `pymgr setup`' };
+    }
+  }
   return { ...base, state: 'ready' };
 }

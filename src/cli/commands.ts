@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Executor } from '../contracts.js';
 import type { PymgrConfigInput } from '../config/schema.js';
-import { PymgrError, exitCodeFor } from '../errors.js';
+import { PymgrError, exitCodeFor, toPymgrError } from '../errors.js';
 import { createProgress, printError, printJson, printSetupResult, processIO, type CliIO } from './output.js';
 
 interface GlobalOpts {
@@ -89,7 +89,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       exitCode = await fn(args.length > 2 ? (args[0] as string | undefined) : undefined, o);
     } catch (err) {
       printError(io, err, json);
-      exitCode = exitCodeFor(err);
+      exitCode = exitCodeFor(toPymgrError(err));
     }
   };
 
@@ -165,6 +165,11 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
 
   addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]')).action(
     wrap(async (dir, o) => {
+      if (o.json) {
+        throw new PymgrError('USAGE', 'pymgr run does not take --json: the command\'s own output is passed through', {
+          hint: 'Drop --json; use `pymgr env --json` to inspect the env.',
+        });
+      }
       if (!runCommand || runCommand.length === 0) {
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
       }

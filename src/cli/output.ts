@@ -1,5 +1,5 @@
 import type { ProgressEvent } from '../contracts.js';
-import { PymgrError } from '../errors.js';
+import { PymgrError, toPymgrError } from '../errors.js';
 import { redact } from '../redact.js';
 
 /** Where the CLI writes; injectable so tests can capture. */
@@ -50,9 +50,10 @@ export function createProgress(io: CliIO, mode: { json: boolean; verbose: boolea
 
 /** Print an error for people or as the one JSON document. */
 export function printError(io: CliIO, err: unknown, json: boolean): void {
+  err = toPymgrError(err);
   if (json) {
     const payload = err instanceof PymgrError ? err.toJSON() : { code: 'INTERNAL', message: String((err as Error)?.message ?? err) };
-    io.stdout(JSON.stringify({ ok: false, error: payload }, null, 2) + '\n');
+    printJson(io, { ok: false, error: payload });
     return;
   }
   if (err instanceof PymgrError) {
