@@ -99,7 +99,17 @@ export class PyenvProvider implements Provider {
       }
     }
 
-    const needsGit = opts.update || (!found && opts.install && (loc.rootState === 'missing' || loc.rootState === 'empty') && !loc.bin);
+    const wouldClone = !found && opts.install && (loc.rootState === 'missing' || loc.rootState === 'empty') && !loc.bin;
+    const cloneBlocked = wouldClone && ctx.config.index.offline && !isLocalRepository(opts.repository);
+    if (cloneBlocked) {
+      problems.push({
+        code: 'PYENV_OFFLINE_NO_CLONE',
+        severity: 'warning',
+        message: `pyenv is not installed in ${loc.root}, and offline (index.offline) pymgr will not clone it from ${redact(opts.repository)}; setup with pyenv would fail`,
+        fix: offlineCloneFix(opts.repository),
+      });
+    }
+    const needsGit = opts.update || (wouldClone && !cloneBlocked);
     if (needsGit) {
       const git = await readGitInfo(executor);
       const why = opts.update ? 'providers.pyenv.update is true (git pull)' : `pyenv is not installed in ${loc.root} and pymgr installs it with git clone`;
@@ -206,6 +216,12 @@ export class PyenvProvider implements Provider {
   private async install(ctx: ProviderContext, loc: PyenvLocation): Promise<void> {
     const { executor } = ctx;
     const repo = ctx.config.providers.pyenv.repository;
+    if (ctx.config.index.offline && !isLocalRepository(repo)) {
+      // Before git is even asked its version, and before the root or its lock is touched.
+      throw new PymgrError('MANAGER_NOT_FOUND', `pyenv is not installed in ${loc.root}, and offline (index.offline) pymgr will not clone it from ${redact(repo)}`, {
+        hint: offlineCloneFix(repo),
+      });
+    }
     const git = await readGitInfo(executor);
     if (!git.found) {
       throw new PymgrError('MANAGER_NOT_FOUND', `pyenv is not installed in ${loc.root}, and git, needed to install it, is not on ${executor.description}`, {
@@ -399,4 +415,21 @@ function describeRootSource(loc: PyenvLocation): string {
     default:
       return 'the default ~/.pyenv';
   }
+}
+
+function offlineCloneFix(repository: string): string {
+  return `Set providers.pyenv.repository to a local clone of pyenv (a path or file:// URL; now ${redact(repository)}), ` +
+    'or install pyenv yourself and point providers.pyenv.root at it, or run without --offline (index.offline).';
+}
+
+/**
+ * Whether git would clone `repository` from this machine's file system: a `file://` URL or a path
+ * (git's rule: no `scheme://`, and no `:` before the first `/`, which would make it `host:path`).
+ */
+export function isLocalRepository(repository: string): boolean {
+  if (/^file:\/\//i.test(repository)) return true;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) return false;
+  const colon = repository.indexOf(':');
+  const slash = repository.indexOf('/');
+  return colon === -1 || (slash !== -1 && slash < colon);
 }

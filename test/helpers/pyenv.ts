@@ -86,12 +86,17 @@ export function addFakeVersion(root: string, version: string): void {
   chmodSync(exe, 0o755);
 }
 
-/** A directory holding a `git` that appends its arguments to `log` and fails: put `bin` first on PATH. */
-export function makeFakeGit(dir: string): { bin: string; log: string; calls(): string[] } {
+/**
+ * A directory holding a `git` that appends its arguments to `log` and fails: put `bin` first on PATH.
+ * With `version`, `git --version` (logged too) answers `git version <version>` and succeeds, so
+ * pymgr takes it for a working git.
+ */
+export function makeFakeGit(dir: string, options: { version?: string } = {}): { bin: string; log: string; calls(): string[] } {
   const bin = join(dir, 'fake-git-bin');
   const log = join(dir, 'git-calls.log');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "git $*" >> '${log}'\nexit 1\n`);
+  const answer = options.version ? `[ "$*" = "--version" ] && { echo 'git version ${options.version}'; exit 0; }\n` : '';
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "git $*" >> '${log}'\n${answer}exit 1\n`);
   chmodSync(join(bin, 'git'), 0o755);
   return { bin, log, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
 }
