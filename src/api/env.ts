@@ -49,10 +49,11 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
     updatedAt: state?.updatedAt,
     checks: check.checks,
   };
-  if (!check.verified) {
-    return { ...base, state: 'broken', detail: check.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ') };
-  }
+  const failed = (packages: boolean) => check.checks.filter((c) => !c.ok && c.name.startsWith('package:') === packages);
+  // Not a working venv at all: broken, whatever else is true.
+  if (failed(false).length) return { ...base, state: 'broken', detail: failed(false).map((c) => c.detail).join('; ') };
   if (!state || state.status !== 'ready') return { ...base, state: 'incomplete', detail: 'the last setup did not finish: run `pymgr setup`' };
+  // Inputs changed since the last setup (a newly requested package is naturally missing then).
   if (providerNames.includes(state.provider.name as ProviderName)) {
     const probe = await (await createProvider(state.provider.name as ProviderName)).probe(ctx);
     const now = await computeFingerprint({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config });
@@ -60,5 +61,6 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
       return { ...base, state: 'outdated', detail: 'the project, its config or the manager changed since the last setup: run `pymgr setup`' };
     }
   }
+  if (failed(true).length) return { ...base, state: 'broken', detail: failed(true).map((c) => c.detail).join('; ') };
   return { ...base, state: 'ready' };
 }

@@ -4,7 +4,7 @@
  * passes exit codes through. Through the built CLI, as users meet it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTemp, copyFixture, moduleFile, runCli } from '../helpers/project.js';
@@ -161,5 +161,45 @@ describe.skipIf(!run)('state and repair (real uv, CLI)', () => {
     expect(sixFile.startsWith(join(dir, '.venv'))).toBe(true);
     const missing = await runCli(['run', dir, '--', 'no-such-program-pymgr']);
     expect(missing.code).toBe(127);
+  });
+
+  it('env reports outdated after an input changed, ready after setup', async () => {
+    const dir = copyFixture('requirements');
+    expect((await setupJson(dir)).code).toBe(0);
+    expect(parse((await runCli(['env', dir, '--json'])).stdout).state).toBe('ready');
+    writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8') + 'attrs==23.2.0\n');
+    const env = await runCli(['env', dir, '--json']);
+    expect(env.code).toBe(1);
+    expect(parse(env.stdout)).toMatchObject({ state: 'outdated', detail: expect.stringMatching(/pymgr setup/) });
+    expect((await setupJson(dir)).code).toBe(0);
+    expect(parse((await runCli(['env', dir, '--json'])).stdout).state).toBe('ready');
+  });
+
+  it('a venv path that is a symbolic link to a directory is used in place', async () => {
+    const dir = copyFixture('requirements');
+    const target = join(dir, '..', 'venv-on-another-disk');
+    mkdirSync(target);
+    symlinkSync(target, join(dir, '.venv'));
+    const res = await setupJson(dir);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.json.isolation.verified).toBe(true);
+    expect(lstatSync(join(dir, '.venv')).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(target, 'pyvenv.cfg'))).toBe(true);
+  });
+
+  it('a file-system failure is IO_FAILED naming the path, with exit 1 and nothing created', async () => {
+    const dir = copyFixture('requirements');
+    const res = await setupJson(dir, ['--venv', 'requirements.txt/env']);
+    expect(res.code).toBe(1);
+    expect(res.json.error).toMatchObject({ code: 'IO_FAILED', message: expect.stringContaining(join(dir, 'requirements.txt')) });
+    expect(res.json.error.hint).toBeTruthy();
+    expect(existsSync(join(dir, '.venv'))).toBe(false);
+  });
+
+  it('run refuses --json (exit 2): the command\'s output is its own', async () => {
+    const dir = copyFixture('requirements');
+    const res = await runCli(['run', dir, '--json', '--', 'python', '-c', 'print(1)']);
+    expect(res.code).toBe(2);
+    expect(parse(res.stdout).error.code).toBe('USAGE');
   });
 });
