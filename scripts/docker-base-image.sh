@@ -31,34 +31,8 @@ if image_exists; then
   exit 0
 fi
 
-# The URI of the Debian repository that serves $SUITE, from deb822 *.sources files, else one-line *.list files.
-find_mirror() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk -v suite="$SUITE" '
-      function flush() { if (is_deb && has_suite && uri != "") { print uri; found = 1; exit } is_deb = 0; has_suite = 0; uri = "" }
-      /^[[:space:]]*$/ { flush(); next }
-      /^[[:space:]]*#/ { next }
-      tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") is_deb = 1 }
-      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) has_suite = 1 }
-      tolower($1) == "uris:" { uri = $2 }
-      END { if (!found) flush() }
-    ' "$f" | head -n 1
-  done | head -n 1
-  local lists=()
-  [ -f /etc/apt/sources.list ] && lists+=(/etc/apt/sources.list)
-  for f in /etc/apt/sources.list.d/*.list; do [ -f "$f" ] && lists+=("$f"); done
-  if [ "${#lists[@]}" -gt 0 ]; then
-    # deb [options] URI SUITE COMPONENTS...
-    awk -v suite="$SUITE" '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) { print $i; exit } }' "${lists[@]}"
-  fi
-}
-
-mirror="${PYMGR_DEBIAN_MIRROR:-}"
-if [ -z "$mirror" ]; then
-  mirror="$(find_mirror | head -n 1)"
-fi
+# The mirror serving $SUITE (PYMGR_DEBIAN_MIRROR overrides it): see scripts/docker-debian-mirror.sh.
+mirror="$(bash "$(dirname "${BASH_SOURCE[0]}")/docker-debian-mirror.sh" "$SUITE")" || true
 [ -n "$mirror" ] || die "no Debian mirror for ${SUITE} found in /etc/apt/sources.list.d/*.sources or sources.list; set PYMGR_DEBIAN_MIRROR"
 command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || die "debootstrap is not installed: run scripts/docker-engine.sh"
 docker version >/dev/null 2>&1 || die "the Docker engine does not answer: run scripts/docker-engine.sh"

@@ -8,8 +8,9 @@
 #   <cacheDir>/Python-<version>.tar.gz is written (use it as PYTHON_BUILD_CACHE_PATH with
 #   _PYTHON_BUILD_FORCE_SKIP_XZ=1). A verified copy is kept in $PYMGR_TEST_CPYTHON_CACHE
 #   (default ~/.cache/pymgr-test/cpython) so reruns do not download again.
-# The mirror is read at run time from the Debian sources (the `URIs:` line in
-# /etc/apt/sources.list.d/*.sources, else a `deb` line in /etc/apt/sources.list).
+# The mirror is the one serving bookworm in the apt sources (the deb822 stanza whose Types include
+# deb and Suites include bookworm, else a one-line `deb` entry for bookworm), chosen by
+# scripts/docker-debian-mirror.sh like the Docker base image's; PYMGR_DEBIAN_MIRROR overrides it.
 set -euo pipefail
 
 version="${1:?usage: fetch-cpython-tarball.sh <version> <cacheDir> [pyenvRoot]}"
@@ -55,34 +56,8 @@ if [[ -f "$stable/$name" && "$(sha_of "$stable/$name")" == "$expected" ]]; then
   exit 0
 fi
 
-find_mirror() {
-  local f line
-  shopt -s nullglob
-  for f in /etc/apt/sources.list.d/*.sources; do
-    while IFS= read -r line; do
-      if [[ "$line" =~ ^URIs:[[:space:]]*([^[:space:]]+) ]]; then
-        local uri="${BASH_REMATCH[1]}"
-        [[ "$uri" == *security* ]] && continue
-        printf '%s' "${uri%/}"
-        return 0
-      fi
-    done < "$f"
-  done
-  if [[ -f /etc/apt/sources.list ]]; then
-    while IFS= read -r line; do
-      if [[ "$line" =~ ^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+) ]]; then
-        local uri="${BASH_REMATCH[2]}"
-        [[ "$uri" == *security* ]] && continue
-        printf '%s' "${uri%/}"
-        return 0
-      fi
-    done < /etc/apt/sources.list
-  fi
-  return 1
-}
-
-mirror="$(find_mirror)" || {
-  echo "fetch-cpython-tarball: no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list" >&2
+mirror="$(bash "$(dirname "${BASH_SOURCE[0]}")/docker-debian-mirror.sh" bookworm)" || {
+  echo "fetch-cpython-tarball: no Debian mirror (see above); set PYMGR_DEBIAN_MIRROR" >&2
   exit 1
 }
 url="$mirror/pool/main/p/python$minor/python${minor}_$version.orig.tar.gz"
