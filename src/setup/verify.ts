@@ -46,11 +46,20 @@ found = {}
 want = set(names)
 site = []
 if want:
-    import re, sysconfig
+    # site is imported at start-up already (sysconfig and re would cost a warm no-op milliseconds).
+    import site as _site
     def norm(n):
-        return re.sub(r"[-_.]+", "-", n).lower()
-    paths = sysconfig.get_paths()
-    site = sorted({os.path.realpath(paths["purelib"]), os.path.realpath(paths["platlib"])})
+        n = n.lower().replace("_", "-").replace(".", "-")
+        while "--" in n:
+            n = n.replace("--", "-")
+        return n
+    real_prefix = os.path.realpath(sys.prefix)
+    try:
+        candidates = _site.getsitepackages()
+    except AttributeError:  # an old virtualenv's own site.py
+        import sysconfig
+        candidates = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    site = sorted({os.path.realpath(p) for p in candidates if os.path.realpath(p).startswith(real_prefix + os.sep)})
 # Walk sys.path in import order and read distribution names from *.dist-info / *.egg-info
 # directory names (cheaper than importlib.metadata); the first hit is what an import would use.
 for entry in sys.path if want else []:
