@@ -157,7 +157,9 @@ export class PyenvProvider implements Provider {
     if (cached) return cached;
     let probe = await this.probeAt(ctx, loc);
     if (probe.found) {
-      if (opts.update) await this.update(ctx, loc);
+      if (opts.update && ctx.config.index.offline) {
+        ctx.progress({ step: 'manager', message: `offline: not updating pyenv in ${loc.root} (providers.pyenv.update is ignored)` });
+      } else if (opts.update) await this.update(ctx, loc);
     } else {
       if (loc.bin || loc.rootState === 'other') {
         const problem = probe.problems.find((p) => p.code === 'PYENV_BROKEN' || p.code === 'PYENV_ROOT_NOT_PYENV');

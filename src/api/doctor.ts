@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { posix, resolve as resolveHostPath } from 'node:path';
 import type { Executor, Problem, ProbeResult, ProviderContext, ProviderName } from '../contracts.js';
 import { loadConfig } from '../config/load-config.js';
@@ -10,6 +9,7 @@ import { HostExecutor } from '../executor/host-executor.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, providerNames } from '../../providers/index.js';
 import { defaultToolsDir, resolveProject, type CommonOptions } from '../setup/context.js';
+import { inspectLock, lockPathFor, removeStaleLock } from '../setup/lock.js';
 import { readState } from '../setup/state.js';
 import { inspectVenv } from '../setup/verify.js';
 
@@ -50,7 +50,6 @@ export interface DoctorOptions extends CommonOptions {
   fix?: boolean;
 }
 
-const LOCK_STALE_MS = 60_000;
 
 /**
  * Check every manager, the project, its env and pymgr's lock, without changing anything (with
@@ -162,20 +161,22 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   let venv: DoctorReport['venv'];
   if (venvPath && detection) {
     venv = await checkVenv(executor, venvPath, detection, problems);
-    let lock = await checkLock(executor, venvPath);
-    if (lock) {
-      const now = options.fix && lock.stale ? await removeStaleLock(executor, lock) : lock;
-      if (now === 'removed') {
-        fixed.push(`removed the stale pymgr lock ${lock.path} (${lock.detail})`);
-      } else if (now !== undefined) {
-        lock = now;
+    const judged = await inspectLock(executor, lockPathFor(venvPath));
+    if (judged) {
+      const removed = options.fix && judged.stale ? await removeStaleLock(executor, judged) : false;
+      // After a failed removal, report the lock as it is now (another setup may have taken it over).
+      const lock = removed ? undefined : options.fix && judged.stale ? await inspectLock(executor, judged.path) : judged;
+      if (removed) {
+        fixed.push(`removed the stale pymgr lock ${judged.path} (${judged.detail})`);
+      } else if (lock) {
+        const takenOver = options.fix && judged.stale && !lock.stale;
         problems.push({
           subject: 'venv',
           code: lock.stale ? 'LOCK_STALE' : 'LOCK_HELD',
           severity: 'warning',
           message: lock.stale
             ? `A pymgr lock was left behind at ${lock.path} (${lock.detail})`
-            : `Another pymgr setup holds ${lock.path} (${lock.detail})`,
+            : `Another pymgr setup holds ${lock.path} (${lock.detail}${takenOver ? '; it took the lock over while doctor was checking' : ''})`,
           fix: lock.stale ? `Run \`pymgr doctor --fix\` to remove it (setup also takes over stale locks).` : 'Wait for it to finish.',
           fixable: lock.stale,
         });
@@ -283,61 +284,6 @@ async function checkVenv(
   return { path: venvPath, state: 'ready', detail: `Python ${check.facts?.version} via ${state.provider.name}` };
 }
 
-interface LockCheck {
-  path: string;
-  stale: boolean;
-  detail: string;
-  /** The parsed owner.json, serialised again (undefined: none or unreadable): what was judged. */
-  owner: string | undefined;
-}
-
-/** The env's lock directory, if present, and whether its owner is gone. */
-async function checkLock(executor: Executor, venvPath: string): Promise<LockCheck | undefined> {
-  return checkLockAt(executor, `${venvPath.replace(/\/+$/, '')}.pymgr-lock`);
-}
-
-async function checkLockAt(executor: Executor, path: string): Promise<LockCheck | undefined> {
-  const st = await executor.stat(path);
-  if (!st) return undefined;
-  let owner: { pid?: number; host?: string } | undefined;
-  try {
-    owner = JSON.parse(await executor.readFile(`${path}/owner.json`));
-  } catch {
-    owner = undefined;
-  }
-  const ownerText = owner === undefined ? undefined : JSON.stringify(owner);
-  const ownerSt = owner ? await executor.stat(`${path}/owner.json`) : undefined;
-  const age = Date.now() - (ownerSt ?? st).mtimeMs;
-  const deadHere = owner?.pid !== undefined && owner.host === hostname() && !isAlive(owner.pid);
-  const who = owner?.pid !== undefined ? `pid ${owner.pid} on ${owner.host}` : 'no owner recorded';
-  if (deadHere) return { path, stale: true, detail: `${who}, which is no longer running`, owner: ownerText };
-  if (age > LOCK_STALE_MS) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s`, owner: ownerText };
-  return { path, stale: false, detail: who, owner: ownerText };
-}
-
-/**
- * Remove the lock judged stale, only if it still is that lock: owner.json is read again just
- * before removing, and the whole owner (pid, host, since, and token when there is one) must be
- * the same and still stale. Returns `removed`, undefined when the lock is gone already, or the
- * lock as it is now (taken over or refreshed meanwhile), which is left alone.
- */
-async function removeStaleLock(executor: Executor, judged: LockCheck): Promise<LockCheck | 'removed' | undefined> {
-  const now = await checkLockAt(executor, judged.path);
-  if (!now) return undefined;
-  if (now.owner !== judged.owner) return { ...now, detail: `${now.detail}; it took the lock over while doctor was checking` };
-  if (!now.stale) return { ...now, detail: `${now.detail}; it refreshed the lock while doctor was checking` };
-  await executor.remove(judged.path, { recursive: true });
-  return 'removed';
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The human form of a report. */
 export function formatDoctorReport(report: Omit<DoctorReport, 'text'>): string {

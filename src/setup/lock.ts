@@ -9,7 +9,7 @@ export interface EnvLock {
   release(): Promise<void>;
 }
 
-interface Owner {
+export interface Owner {
   pid: number;
   host: string;
   since: number;
@@ -38,7 +38,7 @@ export interface LockOptions {
  * only a lock that still carries its own random token.
  */
 export async function acquireEnvLock(executor: Executor, venvPath: string, options: LockOptions = {}): Promise<EnvLock> {
-  const path = `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
+  const path = lockPathFor(venvPath);
   const ownerFile = `${path}/owner.json`;
   const timeoutMs = options.timeoutMs ?? 600_000;
   const staleMs = options.staleMs ?? 60_000;
@@ -89,6 +89,44 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
       if ((await readOwner(executor, ownerFile))?.token === token) await executor.remove(path, { recursive: true });
     },
   };
+}
+
+/** The lock directory pymgr uses for the env at `venvPath`. */
+export function lockPathFor(venvPath: string): string {
+  return `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
+}
+
+/** What a lock directory says about its holder (for `pymgr doctor`). */
+export interface LockStatus {
+  path: string;
+  stale: boolean;
+  /** `pid 123 on host`, and why it is stale. */
+  detail: string;
+  /** The recorded owner, as judged (passed back to {@link removeStaleLock}). */
+  owner?: Owner;
+}
+
+/** The lock at `path`, or undefined when there is none. Changes nothing. */
+export async function inspectLock(executor: Executor, path: string, staleMs = 60_000): Promise<LockStatus | undefined> {
+  const st = await executor.stat(path);
+  if (!st) return undefined;
+  const owner = await readOwner(executor, `${path}/owner.json`);
+  const ownerSt = owner ? await executor.stat(`${path}/owner.json`) : undefined;
+  const age = Date.now() - (ownerSt ?? st).mtimeMs;
+  const who = owner ? `pid ${owner.pid} on ${owner.host}` : 'no owner recorded';
+  if (owner && owner.host === hostname() && !isAlive(owner.pid)) return { path, stale: true, detail: `${who}, which is no longer running`, owner };
+  if (age > staleMs) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s`, owner };
+  return { path, stale: false, detail: who, owner };
+}
+
+/**
+ * Remove a lock judged stale (by {@link inspectLock}) if it still is that same stale lock, with
+ * the same serialised re-check that waiters use. Returns whether it was removed.
+ */
+export async function removeStaleLock(executor: Executor, judged: LockStatus, staleMs = 60_000): Promise<boolean> {
+  if (!judged.stale) return false;
+  await takeOver(executor, judged.path, judged.owner, staleMs);
+  return !(await executor.exists(judged.path));
 }
 
 /**
