@@ -1,4 +1,4 @@
-import type { InstallReport, ProbeResult, Provider, PythonInterpreter, VenvTarget } from '../contracts.js';
+import type { Executor, InstallReport, ProbeResult, Provider, PythonInterpreter, VenvTarget } from '../contracts.js';
 import { PymgrError, toPymgrError } from '../errors.js';
 import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { matchPythonVersion } from '../python-version.js';
@@ -124,7 +124,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       if (quick.verified) {
         return await remember(result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] }));
       }
-      ctx.progress({ step: 'venv', message: `recorded env no longer works (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}): rebuilding` });
+      ctx.progress({ step: 'venv', message: `recorded env fails its checks (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}): repairing` });
     }
 
     const python = await provider.ensurePython(ctx, request);
@@ -132,7 +132,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
     if (dropped.length) ctx.progress({ step: 'venv', message: `no longer requested: ${dropped.join(', ')}: rebuilding` });
-    const action = await prepareVenvDirectory(ctx.executor, venvPath, python, state !== undefined, dropped.length > 0);
+    const action = await prepareVenvDirectory(executor, venvPath, python, dropped.length > 0);
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
         schema: 1,
@@ -167,15 +167,14 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
  * Decide what to do with the venv directory and clear it when it must be rebuilt.
  * - missing or empty: `created` (an existing empty directory is kept: it may be a mount point);
  * - a venv whose interpreter runs, is isolated and has the chosen Python: `updated` in place;
- * - a venv (pyvenv.cfg or pymgr state) that is broken or has another Python: `rebuilt`
- *   (its contents are removed, the directory itself stays);
+ * - a venv (pyvenv.cfg or pymgr state) that is broken, has another Python, or must lose a
+ *   dropped requirement (`forceRebuild`): `rebuilt` (its contents are removed, the directory stays);
  * - anything else: an error, and nothing is touched.
  */
 async function prepareVenvDirectory(
-  executor: import('../contracts.js').Executor,
+  executor: Executor,
   venvPath: string,
   python: PythonInterpreter,
-  hadState: boolean,
   forceRebuild: boolean,
 ): Promise<'created' | 'updated' | 'rebuilt'> {
   let st = await executor.stat(venvPath);
@@ -188,7 +187,7 @@ async function prepareVenvDirectory(
   }
   const entries = (await executor.readDir(venvPath)) ?? [];
   if (!st || entries.length === 0) return 'created';
-  const looksLikeVenv = entries.includes('pyvenv.cfg') || entries.includes('.pymgr') || hadState;
+  const looksLikeVenv = entries.includes('pyvenv.cfg') || entries.includes('.pymgr');
   if (!looksLikeVenv) {
     throw new PymgrError('PROJECT_INVALID', `${venvPath} exists, is not empty and is not a venv; pymgr will not touch it`, {
       hint: 'Point `venv` in the pymgr config at a new or empty directory, or move that directory away yourself.',
