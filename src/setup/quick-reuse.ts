@@ -92,15 +92,21 @@ export function ancestors(dir: string): string[] {
   }
 }
 
-/** Record a successful setup so that the next unchanged one can take the fast path. */
+/**
+ * Record a successful setup so that the next unchanged one can take the fast path. The watch list
+ * is observed first and `stillValid` (the fingerprint recomputed from the files as they are now)
+ * is asked afterwards: an input edited while the setup ran is never recorded as unchanged.
+ */
 export async function writeQuickRecord(
   key: QuickKeyInput,
   record: { venvPath: string; fingerprint: string; files: string[]; dirs: string[]; expected: string[]; result: SetupResult },
+  stillValid: () => Promise<boolean>,
 ): Promise<void> {
   const env = key.env ?? process.env;
   const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
   const watch: Array<[string, string]> = [];
   for (const p of paths) watch.push([p, await observe(p)]);
+  if (!(await stillValid())) return;
   const dir = cacheDir(env);
   await fs.mkdir(dir, { recursive: true });
   const file = join(dir, `${quickKey(key)}.json`);

@@ -112,6 +112,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       await writeQuickRecord(
         { projectDir: options.projectDir ?? '.', flags: options.flags, configFile: options.configFile, env: options.env },
         { venvPath, fingerprint, files, dirs, expected, result: r },
+        async () => fingerprint === (await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config })),
       ).catch(() => undefined); // only an optimisation
       return r;
     };
