@@ -267,7 +267,8 @@ describe.skipIf(!hasDocker)('setup() in containers (real engine)', () => {
       });
       expect(existsSync(join(project, '.venv', 'pyvenv.cfg'))).toBe(true); // the bind mount shows the container's venv
 
-      const e = await runCli(['env', PROJECT, ...docker(), '--json']);
+      // The same settings as the setup (index options are part of what decides the env).
+      const e = await runCli(['env', PROJECT, ...docker(), '--offline', '--find-links', WHEELS, '--json']);
       expect(e.code, e.stderr).toBe(0);
       expect(JSON.parse(e.stdout)).toMatchObject({ path: `${PROJECT}/.venv`, state: 'ready', provider: { name: 'uv' } });
 
