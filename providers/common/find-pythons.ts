@@ -1,4 +1,5 @@
 import type { Executor, PythonInterpreter } from '../../src/contracts.js';
+import { isExecutableFile } from '../../src/executor/which.js';
 
 /**
  * Pythons that pyenv has installed under `root/versions` (plain CPython versions only), found by
@@ -38,4 +39,20 @@ export function sortPythons(list: PythonInterpreter[]): PythonInterpreter[] {
     }
     return 0;
   });
+}
+
+/**
+ * The newest `<toolsDir>/<name>-<version>/bin/<name>` that is executable: a manager pymgr
+ * provisioned, or copied in from the host (Docker). `undefined` when there is none.
+ */
+export async function findInToolsDir(executor: Executor, toolsDir: string, name: string): Promise<string | undefined> {
+  const entries = (await executor.readDir(toolsDir)) ?? [];
+  const versions = entries
+    .map((e) => new RegExp(`^${name}-(\\d+(?:\\.\\d+)*)$`).exec(e)?.[1])
+    .filter((v): v is string => v !== undefined);
+  for (const v of sortPythons(versions.map((version) => ({ version, executable: version, origin: '' }))).map((p) => p.version)) {
+    const candidate = `${toolsDir}/${name}-${v}/bin/${name}`;
+    if (await isExecutableFile(executor, candidate)) return candidate;
+  }
+  return undefined;
 }

@@ -12,7 +12,7 @@ import { PymgrError } from '../../src/errors.js';
 import { commandFailed, runChecked } from '../../src/executor/run.js';
 import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
 import { parsePythonRequest } from '../../src/python-version.js';
-import { defaultPyenvRoot, sortPythons } from '../common/find-pythons.js';
+import { defaultPyenvRoot, findInToolsDir, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, type Installer } from '../common/install.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { UvProvider } from '../uv/uv-provider.js';
@@ -60,7 +60,9 @@ export class MiseProvider implements Provider {
       found = { path: opts.path, source: 'config' };
     } else {
       const onPath = await findOnPath(ctx.executor, 'mise');
+      const inTools = onPath ? undefined : await findInToolsDir(ctx.executor, ctx.toolsDir, 'mise');
       if (onPath) found = { path: onPath, source: 'PATH' };
+      else if (inTools) found = { path: inTools, source: 'tools-dir' };
     }
     if (!found) return { name: 'mise', found: false, needsGit: false, problems: [] };
     // Offline: `mise --version` otherwise asks mise.jdx.dev for the latest release.

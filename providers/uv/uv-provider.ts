@@ -14,7 +14,7 @@ import { commandFailed, runChecked } from '../../src/executor/run.js';
 import { findOnPath, isExecutableFile, resolvePyenvShim } from '../../src/executor/which.js';
 import { redactArgs } from '../../src/redact.js';
 import { acquireEnvLock } from '../../src/setup/lock.js';
-import { defaultPyenvRoot, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
+import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { indexArgs, installPlanWithInstaller } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
@@ -86,7 +86,9 @@ export class UvProvider implements Provider {
     if (onPath) return { path: onPath, source: 'PATH' };
     const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
     if (await isExecutableFile(ctx.executor, provisioned)) return { path: provisioned, source: 'tools-dir' };
-    return undefined;
+    // Another version in the tools directory (copied in from the host, or provisioned before a pin changed).
+    const other = await findInToolsDir(ctx.executor, ctx.toolsDir, 'uv');
+    return other ? { path: other, source: 'tools-dir' } : undefined;
   }
 
   async canProvision(ctx: ProviderContext): Promise<boolean> {

@@ -34,6 +34,29 @@ export interface SetupResult {
 export interface SetupOptions extends CommonOptions {
   /** How long to wait for another setup of the same env (default 10 minutes). */
   lockTimeoutMs?: number;
+  /**
+   * In a container, first copy the host's uv (and mise, when the project or config asks for mise)
+   * into pymgr's tools directory there, when the platforms match (default true). Otherwise the
+   * providers use what the image has, or install uv with the image's pip.
+   */
+  copyHostTools?: boolean;
+}
+
+/** Git-free managers for a container: the host's own binaries, copied in when they can run there. */
+async function copyManagersIn(ctx: import('../contracts.js').ProviderContext, wantsMise: boolean): Promise<void> {
+  const { copyHostTools } = await import('../docker/host-tools.js');
+  const { DockerExecutor } = await import('../docker/docker-executor.js');
+  if (!(ctx.executor instanceof DockerExecutor)) return;
+  const provider = ctx.config.provider;
+  if (provider === 'pyenv') return;
+  const mise = provider === 'mise' || (provider === 'auto' && wantsMise);
+  const copied = await copyHostTools(ctx.executor, { toolsDir: ctx.toolsDir, mise: mise ? undefined : false });
+  for (const [name, r] of Object.entries({ uv: copied.uv, ...(mise ? { mise: copied.mise } : {}) })) {
+    ctx.progress({
+      step: 'manager',
+      message: r.action === 'skipped' ? `${name} not copied from the host: ${r.reason}` : `${name} ${r.version} from the host ${r.action === 'copied' ? 'copied to' : 'already at'} ${r.path}`,
+    });
+  }
 }
 
 /**
@@ -61,6 +84,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   };
   const available = providerAvailability(ctx, providerFor);
   ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}` });
+  if (executor.kind === 'docker' && options.copyHostTools !== false) await copyManagersIn(ctx, detection.hasMiseConfig);
   const choice = await selectProvider(detection, config, available);
   const provider = await providerFor(choice.name);
   const request = detection.python;

@@ -283,6 +283,21 @@ describe.skipIf(!hasDocker)('setup() in containers (real engine)', () => {
       expect(JSON.parse(d.stdout)).toMatchObject({ projectDir: PROJECT, projectType: 'requirements' });
     });
 
+    it('setup --docker copies the host\'s uv into a container that has none, by itself', async () => {
+      const fresh = copyFixture('requirements');
+      const made = await container([`${fresh}:${PROJECT}`, `${wheels}:${WHEELS}:ro`]);
+      expect((await made.ex.exec('sh', ['-c', 'command -v uv'])).exitCode).not.toBe(0);
+      const s = await runCli(['setup', PROJECT, '--docker', made.box.name, '--provider', 'uv', '--offline', '--find-links', WHEELS, '--json']);
+      expect(s.code, s.stderr + s.stdout).toBe(0);
+      expect(JSON.parse(s.stdout)).toMatchObject({
+        provider: { name: 'uv', foundBy: 'tools-dir', path: expect.stringMatching(/\/pymgr\/tools\/uv-[\d.]+\/bin\/uv$/) },
+        venv: { action: 'created' },
+        isolation: { verified: true },
+      });
+      const again = await runCli(['setup', PROJECT, '--docker', made.box.name, '--provider', 'uv', '--offline', '--find-links', WHEELS, '--json']);
+      expect(JSON.parse(again.stdout).venv.action).toBe('reused');
+    });
+
     it('DOCKER_UNAVAILABLE (exit 1) when DOCKER_HOST names a dead engine, and nothing changes on the host', async () => {
       const hostProject = copyFixture('requirements');
       const listing = readdirSync(hostProject).sort();
