@@ -1,5 +1,6 @@
 import type { Executor, InstallReport, ProbeResult, Provider, PythonInterpreter, VenvTarget } from '../contracts.js';
 import { PymgrError, toPymgrError } from '../errors.js';
+import { detectProject } from '../detect/detect-project.js';
 import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
@@ -136,7 +137,12 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       await writeQuickRecord(
         { projectDir: options.projectDir ?? '.', flags: options.flags, configFile: options.configFile, env: options.env },
         { venvPath, fingerprint, files, dirs, expected, result: r },
-        async () => fingerprint === (await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config })),
+        async () => {
+          // Inputs as they are now: the same plan (no requirement file appeared) and the same content.
+          const now = await detectProject(executor, projectDir, config);
+          if (JSON.stringify(now.plan) !== JSON.stringify(detection.plan) || now.python.raw !== request.raw) return false;
+          return fingerprint === (await computeFingerprint({ executor, plan: now.plan, provider: manager, request, venvPath, config }));
+        },
       ).catch(() => undefined); // only an optimisation
       return r;
     };
