@@ -1,5 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
+import { normalizeName } from '../../src/detect/requirement-names.js';
 import { PymgrError } from '../../src/errors.js';
 import { runChecked } from '../../src/executor/run.js';
 import { redactArgs } from '../../src/redact.js';
@@ -57,17 +58,16 @@ export async function readGroupRequirements(
     });
   }
   const table = (data['dependency-groups'] ?? {}) as Record<string, unknown[]>;
-  const norm = (s: string) => s.toLowerCase().replace(/[-_.]+/g, '-');
-  const byName = new Map(Object.entries(table).map(([k, v]) => [norm(k), v]));
+  const byName = new Map(Object.entries(table).map(([k, v]) => [normalizeName(k), v]));
   const out: string[] = [];
   const seen = new Set<string>();
   const visit = (group: string, chain: string[]) => {
-    const key = norm(group);
+    const key = normalizeName(group);
     if (chain.includes(key)) throw new PymgrError('PROJECT_INVALID', `Dependency group cycle in ${file}: ${[...chain, key].join(' -> ')}`);
     if (seen.has(key)) return;
     seen.add(key);
     const items = byName.get(key);
-    if (!items && chain.length === 0 && optional.some((o) => norm(o) === key)) return;
+    if (!items && chain.length === 0 && optional.some((o) => normalizeName(o) === key)) return;
     if (!items) {
       throw new PymgrError('PROJECT_INVALID', `Dependency group "${group}" is not defined in ${file}`, {
         hint: `Defined groups: ${[...byName.keys()].join(', ') || 'none'}. Fix dependencies.groups in your pymgr config.`,

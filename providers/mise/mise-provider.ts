@@ -9,7 +9,7 @@ import type {
   VenvTarget,
 } from '../../src/contracts.js';
 import { PymgrError } from '../../src/errors.js';
-import { commandFailed, runChecked } from '../../src/executor/run.js';
+import { commandFailed, lastLines, runChecked } from '../../src/executor/run.js';
 import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
 import { parsePythonRequest } from '../../src/python-version.js';
 import { defaultPyenvRoot, findInToolsDir, sortPythons } from '../common/find-pythons.js';
@@ -78,7 +78,7 @@ export class MiseProvider implements Provider {
           {
             code: 'MISE_BROKEN',
             severity: 'error',
-            message: `mise at ${found.path} does not run (exit ${res.exitCode}): ${lastLine(res.stderr || res.stdout)}`,
+            message: `mise at ${found.path} does not run (exit ${res.exitCode}): ${lastLines(res.stderr || res.stdout, 1)}`,
             fix: 'Reinstall mise (e.g. npm install -g @jdxcode/mise), or point providers.mise.path at a working one.',
           },
         ],
@@ -231,7 +231,7 @@ export class MiseProvider implements Provider {
     });
     const reported = res.stdout.trim();
     if (res.exitCode !== 0 || reported !== python.version) {
-      const what = res.exitCode !== 0 ? `does not run (exit ${res.exitCode}: ${lastLine(res.stderr)})` : `reports Python ${reported || '(nothing)'}`;
+      const what = res.exitCode !== 0 ? `does not run (exit ${res.exitCode}: ${lastLines(res.stderr, 1)})` : `reports Python ${reported || '(nothing)'}`;
       throw pythonUnavailable('mise', request, all.filter((p) => p !== python),
         `mise lists Python ${python.version} at ${python.executable}, but it ${what}. Reinstall it (\`mise uninstall python@${python.version}\` then \`mise install python@${python.version}\`, or \`mise sync python --pyenv\` for pyenv's).`);
     }
@@ -299,10 +299,6 @@ export function miseErrors(output: string): string {
     .filter((l) => /^mise ERROR/.test(l) && !/Version: |Run with --verbose/.test(l))
     .map((l) => l.replace(/^mise ERROR\s*/, ''))
     .join('; ');
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop() ?? '';
 }
 
 /** The request as a mise version for a hint (`3.12`), or a placeholder when it is a specifier. */

@@ -12,7 +12,7 @@ import type {
   VenvTarget,
 } from '../../src/contracts.js';
 import { PymgrError } from '../../src/errors.js';
-import { commandFailed, runChecked } from '../../src/executor/run.js';
+import { commandFailed, lastLines, runChecked } from '../../src/executor/run.js';
 import { matchPythonVersion } from '../../src/python-version.js';
 import { redact } from '../../src/redact.js';
 import { acquireEnvLock } from '../../src/setup/lock.js';
@@ -66,7 +66,7 @@ export class PyenvProvider implements Provider {
         problems.push({
           code: 'PYENV_BROKEN',
           severity: 'error',
-          message: `pyenv at ${loc.bin} does not run (\`pyenv root\` exit ${res.exitCode}): ${lastLine(res.stderr || res.stdout)}`,
+          message: `pyenv at ${loc.bin} does not run (\`pyenv root\` exit ${res.exitCode}): ${lastLines(res.stderr || res.stdout, 1)}`,
           fix: `Repair or reinstall pyenv in ${loc.root} yourself (pymgr never deletes a pyenv root), or point providers.pyenv.root at another directory.`,
         });
       }
@@ -400,10 +400,6 @@ async function findCachedTarball(ctx: ProviderContext, cache: string, version: s
 
 function minorOf(version: string): string {
   return version.split('.').slice(0, 2).join('.');
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop() ?? '';
 }
 
 function describeRootSource(loc: PyenvLocation): string {

@@ -13,16 +13,8 @@ import { inspectLock, lockPathFor, removeStaleLock } from '../setup/lock.js';
 import { readState } from '../setup/state.js';
 import { inspectVenv } from '../setup/verify.js';
 
-/** What doctor found about one manager. */
-export interface DoctorManager {
-  name: ProviderName;
-  found: boolean;
-  path?: string;
-  version?: string;
-  source?: string;
-  needsGit: boolean;
-  problems: Problem[];
-}
+/** What doctor found about one manager: its probe, every problem with a fix. */
+export type DoctorManager = ProbeResult;
 
 /** A problem and what it is about (a manager, the env, the project, the config). */
 export interface DoctorProblem extends Problem {
@@ -121,16 +113,9 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
         }],
       };
     }
-    managers.push({
-      name,
-      found: probe.found,
-      path: probe.path,
-      version: probe.version,
-      source: probe.source,
-      needsGit: probe.needsGit,
-      problems: probe.problems.map((p) => withFix(p, name)),
-    });
-    for (const p of probe.problems) problems.push({ ...withFix(p, name), subject: name });
+    const found = probe.problems.map((p) => withFix(p, name));
+    managers.push({ ...probe, name, problems: found });
+    for (const p of found) problems.push({ ...p, subject: name });
   }
   const foundByName = new Map(managers.map((m) => [m.name, m.found]));
 

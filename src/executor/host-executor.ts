@@ -2,6 +2,9 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import { execa } from 'execa';
 import type { ExecOptions, ExecResult, Executor, FileStat } from '../contracts.js';
 import { PymgrError } from '../errors.js';
+import { mergeEnv } from './env.js';
+
+export { mergeEnv };
 
 export interface HostExecutorOptions {
   /** Base environment for programs (default: `process.env`). Injectable for tests. */
@@ -15,7 +18,7 @@ export class HostExecutor implements Executor {
   private readonly baseEnv: Record<string, string>;
 
   constructor(options: HostExecutorOptions = {}) {
-    this.baseEnv = cleanEnv(options.env ?? process.env);
+    this.baseEnv = mergeEnv(options.env ?? process.env, undefined);
   }
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -141,23 +144,3 @@ function isNotFound(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
-}
-
-/** Lay `overlay` over `base`; keys set to `undefined` are removed. */
-export function mergeEnv(
-  base: Record<string, string>,
-  overlay: Record<string, string | undefined> | undefined,
-): Record<string, string> {
-  const out = { ...base };
-  if (overlay) {
-    for (const [k, v] of Object.entries(overlay)) {
-      if (v === undefined) delete out[k];
-      else out[k] = v;
-    }
-  }
-  return out;
-}

@@ -34,7 +34,8 @@ export function commandFailed(executor: Executor, result: ExecResult, purpose?: 
   );
 }
 
-function lastLines(text: string, n: number): string {
+/** The last `n` lines of a program's output. */
+export function lastLines(text: string, n: number): string {
   const lines = text.trimEnd().split('\n');
   return lines.slice(-n).join('\n');
 }

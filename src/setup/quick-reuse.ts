@@ -19,6 +19,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
 import type { SetupResult } from './setup.js';
+import { mergeEnv } from '../executor/env.js';
 import { inspectVenv } from './verify.js';
 
 const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
@@ -119,8 +120,7 @@ export async function writeQuickRecord(
 /** A minimal host executor for the one interpreter start of the fast path (node:child_process only). */
 const spawnOnly: Pick<Executor, 'exec'> = {
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-    for (const [k, v] of Object.entries(options.env ?? {})) if (v === undefined) delete env[k];
+    const env = mergeEnv(process.env, options.env);
     return new Promise((resolvePromise) => {
       execFile(file, [...args], { env: env as NodeJS.ProcessEnv, timeout: options.timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;

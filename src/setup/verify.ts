@@ -1,4 +1,5 @@
 import type { Executor } from '../contracts.js';
+import { normalizeName } from '../detect/requirement-names.js';
 import { PymgrError } from '../errors.js';
 
 /** One isolation check and its outcome. */
@@ -81,10 +82,6 @@ print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s
     q(os.path.realpath(venv)), ",".join(q(x) for x in site), packages))
 `;
 
-/** Normalise a distribution name as PEP 503 does. */
-export function normaliseName(name: string): string {
-  return name.replace(/[-_.]+/g, '-').toLowerCase();
-}
 
 /**
  * Ask the venv's own interpreter whether it is a real venv at `venvPath` and whether every
@@ -97,7 +94,7 @@ export async function inspectVenv(
   options: { timeoutMs?: number; versionOk?: (version: string) => boolean; signal?: AbortSignal } = {},
 ): Promise<IsolationReport> {
   const python = `${venvPath}/bin/python`;
-  const names = [...new Set(expected.map(normaliseName))];
+  const names = [...new Set(expected.map(normalizeName))];
   const res = await executor.exec(python, ['-I', '-c', SCRIPT, venvPath, ...names], {
     timeoutMs: options.timeoutMs ?? 60_000,
     env: { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined },
