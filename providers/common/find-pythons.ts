@@ -29,16 +29,19 @@ export async function defaultPyenvRoot(executor: Executor, configured?: string):
 export function sortPythons(list: PythonInterpreter[]): PythonInterpreter[] {
   const seen = new Set<string>();
   const uniq = list.filter((p) => (seen.has(p.executable) ? false : (seen.add(p.executable), true)));
+  return uniq.sort((a, b) => compareVersionsDesc(a.version, b.version));
+}
+
+/** Sort comparator for dotted versions, newest first (numeric parts compared as numbers). */
+export function compareVersionsDesc(a: string, b: string): number {
   const key = (v: string) => v.split(/[.+a-z]/i).map((x) => Number.parseInt(x, 10) || 0);
-  return uniq.sort((a, b) => {
-    const ka = key(a.version);
-    const kb = key(b.version);
-    for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
-      const d = (kb[i] ?? 0) - (ka[i] ?? 0);
-      if (d) return d;
-    }
-    return 0;
-  });
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+    const d = (kb[i] ?? 0) - (ka[i] ?? 0);
+    if (d) return d;
+  }
+  return 0;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function findInToolsDir(executor: Executor, toolsDir: string, name:
   const versions = entries
     .map((e) => new RegExp(`^${name}-(\\d+(?:\\.\\d+)*)$`).exec(e)?.[1])
     .filter((v): v is string => v !== undefined);
-  for (const v of sortPythons(versions.map((version) => ({ version, executable: version, origin: '' }))).map((p) => p.version)) {
+  for (const v of versions.sort(compareVersionsDesc)) {
     const candidate = `${toolsDir}/${name}-${v}/bin/${name}`;
     if (await isExecutableFile(executor, candidate)) return candidate;
   }
