@@ -2,8 +2,8 @@
  * pymgr's public API. Small on purpose: the main job (`setup`), the read-only views (`detect`,
  * `showConfig`, `describeEnv`, `doctor`), config loading, the executors, and the error type.
  */
-export { setup, type SetupOptions, type SetupResult, type VenvAction } from './setup/setup.js';
-export type { CommonOptions } from './setup/context.js';
+export { setup, type SetupOptions, type SetupResult, type VenvAction } from './api/setup.js';
+export type { CommonOptions } from './core/context.js';
 export { detect, showConfig, type DetectResult, type ShownConfig } from './api/detect.js';
 export { describeEnv, type EnvReport } from './api/env.js';
 export { venvEnvironment } from './api/run.js';

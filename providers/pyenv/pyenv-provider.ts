@@ -15,7 +15,7 @@ import { PymgrError } from '../../src/errors.js';
 import { commandFailed, lastLines, runChecked } from '../../src/executor/run.js';
 import { matchPythonVersion } from '../../src/python-version.js';
 import { redact } from '../../src/redact.js';
-import { acquireEnvLock } from '../../src/setup/lock.js';
+import { acquireEnvLock } from '../../src/core/lock.js';
 import { listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller } from '../common/install.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';

@@ -13,7 +13,7 @@ import { PymgrError } from '../../src/errors.js';
 import { commandFailed, runChecked } from '../../src/executor/run.js';
 import { findOnPath, isExecutableFile, resolvePyenvShim } from '../../src/executor/which.js';
 import { redactArgs } from '../../src/redact.js';
-import { acquireEnvLock } from '../../src/setup/lock.js';
+import { acquireEnvLock } from '../../src/core/lock.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { indexArgs, installPlanWithInstaller } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';

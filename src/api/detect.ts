@@ -2,7 +2,7 @@ import { describeSources, type SourceRow } from '../config/load-config.js';
 import type { Reason } from '../detect/detect-project.js';
 import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { createProvider } from '../../providers/index.js';
-import { providerAvailability, resolveProject, type CommonOptions } from '../setup/context.js';
+import { providerAvailability, resolveProject, type CommonOptions } from '../core/context.js';
 
 export interface DetectResult {
   projectDir: string;

@@ -8,10 +8,10 @@ import { isPymgrError, PymgrError } from '../errors.js';
 import { HostExecutor } from '../executor/host-executor.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, providerNames } from '../../providers/index.js';
-import { defaultToolsDir, resolveProject, type CommonOptions } from '../setup/context.js';
-import { inspectLock, lockPathFor, removeStaleLock } from '../setup/lock.js';
-import { readState } from '../setup/state.js';
-import { inspectVenv } from '../setup/verify.js';
+import { defaultToolsDir, resolveProject, type CommonOptions } from '../core/context.js';
+import { inspectLock, lockPathFor, removeStaleLock } from '../core/lock.js';
+import { readState } from '../core/state.js';
+import { inspectVenv } from '../core/verify.js';
 
 /** What doctor found about one manager: its probe, every problem with a fix. */
 export type DoctorManager = ProbeResult;

@@ -2,10 +2,10 @@ import type { ProviderName } from '../contracts.js';
 import { toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, providerNames } from '../../providers/index.js';
-import { resolveProject, type CommonOptions } from '../setup/context.js';
-import { computeFingerprint } from '../setup/fingerprint.js';
-import { readState } from '../setup/state.js';
-import { inspectVenv, type IsolationCheck } from '../setup/verify.js';
+import { resolveProject, type CommonOptions } from '../core/context.js';
+import { computeFingerprint } from '../core/fingerprint.js';
+import { readState } from '../core/state.js';
+import { inspectVenv, type IsolationCheck } from '../core/verify.js';
 
 export interface EnvReport {
   path: string;

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { CliIO } from '../cli/output.js';
 import { PymgrError } from '../errors.js';
-import { resolveProject, type CommonOptions } from '../setup/context.js';
-import { readState } from '../setup/state.js';
+import { resolveProject, type CommonOptions } from '../core/context.js';
+import { readState } from '../core/state.js';
 
 /**
  * The environment a command gets inside the venv: VIRTUAL_ENV set, the venv's bin first on PATH,

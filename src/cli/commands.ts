@@ -97,9 +97,9 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     wrap(async (dir, o) => {
       // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
       const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
-      const { tryQuickReuse } = await import('../setup/quick-reuse.js');
+      const { tryQuickReuse } = await import('../cli/fast-path.js');
       const quick = o.docker ? undefined : await tryQuickReuse(quickKey);
-      const { setup } = quick ? { setup: undefined } : await import('../setup/setup.js');
+      const { setup } = quick ? { setup: undefined } : await import('../api/setup.js');
       const result = quick ?? await setup!({
         projectDir: dir,
         executor: await executorFor(o),

@@ -1,6 +1,6 @@
 /**
  * The CLI entry point. The warm no-op `pymgr setup [dir] [--json]` is answered here without
- * loading the argument parser or any of the library's machinery (see setup/quick-reuse.ts);
+ * loading the argument parser or any of the library's machinery (see cli/fast-path.ts);
  * everything else goes to the full CLI in commands.ts.
  */
 import { processIO, type CliIO } from './output.js';
@@ -19,7 +19,7 @@ async function tryFastSetup(argv: string[], io: CliIO): Promise<number | undefin
   const json = rest.includes('--json');
   const positional = rest.filter((a) => a !== '--json');
   if (positional.length > 1 || positional.some((a) => a.startsWith('-'))) return undefined;
-  const { tryQuickReuse } = await import('../setup/quick-reuse.js');
+  const { tryQuickReuse } = await import('../cli/fast-path.js');
   // The same key the full CLI uses when no config flags are given (flags {}, no config file).
   const result = await tryQuickReuse({ projectDir: positional[0] ?? '.', flags: {}, configFile: undefined });
   if (!result) return undefined;

@@ -70,7 +70,7 @@ export function printJson(io: CliIO, value: unknown): void {
 }
 
 /** The result of `pymgr setup`, for people or as the one JSON document. */
-export function printSetupResult(io: CliIO, result: import('../setup/setup.js').SetupResult, json: boolean): void {
+export function printSetupResult(io: CliIO, result: import('../api/setup.js').SetupResult, json: boolean): void {
   if (json) {
     printJson(io, { ok: true, ...result });
     return;

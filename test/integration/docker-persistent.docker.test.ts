@@ -22,7 +22,7 @@ import {
   type PersistentEnvSpec,
 } from '../../src/docker/persistent-env.js';
 import { isPymgrError } from '../../src/errors.js';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import { buildFixtureWheels, createTestContainer, ensureBaseImage, findTestEngine, TEST_LABEL } from '../helpers/docker.js';
 import { cleanupTemp, copyFixture, makeTemp } from '../helpers/project.js';
 import { findUv, requireTool } from '../helpers/tools.js';

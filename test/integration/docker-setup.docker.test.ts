@@ -15,7 +15,7 @@ import type { PymgrConfigInput } from '../../src/config/schema.js';
 import { DockerExecutor } from '../../src/docker/docker-executor.js';
 import { copyHostTools } from '../../src/docker/host-tools.js';
 import { isPymgrError } from '../../src/errors.js';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import {
   buildFixtureWheels,
   copyPythonVersion,

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPymgrError, type PymgrError } from '../../src/errors.js';
-import { setup, type SetupOptions } from '../../src/setup/setup.js';
-import { statePath } from '../../src/setup/state.js';
+import { setup, type SetupOptions } from '../../src/api/setup.js';
+import { statePath } from '../../src/core/state.js';
 import { makeIsolatedMise, realMiseDirs, snapshotTree, type IsolatedMise } from '../helpers/mise.js';
 import { cleanupTemp, copyFixture, makeTemp, moduleFile } from '../helpers/project.js';
 import { findMise, findPyenvRoot, requireTool } from '../helpers/tools.js';

@@ -11,7 +11,7 @@ import type { InstallPlan, Provider, ProviderContext, ProviderName } from '../..
 import { defaultConfig, type PymgrConfig } from '../../src/config/schema.js';
 import { isPymgrError } from '../../src/errors.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
-import { inspectVenv } from '../../src/setup/verify.js';
+import { inspectVenv } from '../../src/core/verify.js';
 import { createProvider, providerNames } from '../../providers/index.js';
 import { makeIsolatedMise } from '../helpers/mise.js';
 import { cleanupTemp, makeTemp } from '../helpers/project.js';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPymgrError, type PymgrError } from '../../src/errors.js';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import { PYTHON_BUILD_DEPENDENCIES } from '../../providers/pyenv/pyenv-provider.js';
 import { assertGitConfigUnchanged, makeRequirementsWheelhouse, snapshotGitConfig } from '../helpers/pyenv.js';
 import { cleanupTemp, copyFixture, makeTemp } from '../helpers/project.js';

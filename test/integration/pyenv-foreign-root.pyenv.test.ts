@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import { buildGitTrustEnv } from '../../providers/pyenv/git-trust.js';
 import { assertGitConfigUnchanged, makeGitPyenvRoot, makeRequirementsWheelhouse, pickVersion, snapshotGitConfig } from '../helpers/pyenv.js';
 import { cleanupTemp, copyFixture, makeTemp } from '../helpers/project.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostExecutor } from '../../src/executor/host-executor.js';
 import { isPymgrError } from '../../src/errors.js';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import { PyenvProvider } from '../../providers/pyenv/pyenv-provider.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import {

@@ -9,7 +9,7 @@ import type { ProviderContext } from '../../src/contracts.js';
 import { defaultConfig, type PymgrConfig } from '../../src/config/schema.js';
 import { isPymgrError, type PymgrError } from '../../src/errors.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import { PyenvProvider } from '../../providers/pyenv/pyenv-provider.js';
 import {
   addFakeVersion,

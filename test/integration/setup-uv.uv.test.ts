@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setup, type SetupResult } from '../../src/setup/setup.js';
+import { setup, type SetupResult } from '../../src/api/setup.js';
 import { cleanupTemp, copyFixture, listDistributions, moduleFile } from '../helpers/project.js';
 import { findPyenvRoot, findUv, requireTool } from '../helpers/tools.js';
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HostExecutor } from '../../src/executor/host-executor.js';
-import { setup } from '../../src/setup/setup.js';
+import { setup } from '../../src/api/setup.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
 import { findPyenvRoot, requireTool } from '../helpers/tools.js';
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HostExecutor } from '../../src/executor/host-executor.js';
-import { assertIsolated, inspectVenv } from '../../src/setup/verify.js';
+import { assertIsolated, inspectVenv } from '../../src/core/verify.js';
 import { isPymgrError } from '../../src/errors.js';
 import { cleanupTemp, makeTemp } from '../helpers/project.js';
 import { findPyenvRoot, requireTool } from '../helpers/tools.js';

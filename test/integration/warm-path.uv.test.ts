@@ -1,5 +1,5 @@
 /**
- * The warm no-op fast path (src/setup/quick-reuse.ts) answers `reused` only while nothing that
+ * The warm no-op fast path (src/cli/fast-path.ts) answers `reused` only while nothing that
  * decides the env has changed; each change below must make the next setup do real work.
  * Through the built CLI with real uv, each case on its own copy of a fixture.
  */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostExecutor } from '../../src/executor/host-executor.js';
-import { acquireEnvLock } from '../../src/setup/lock.js';
+import { acquireEnvLock } from '../../src/core/lock.js';
 import { hostname } from 'node:os';
 import { cleanupTemp, makeTemp, rejection } from '../helpers/project.js';
 

@@ -4,13 +4,13 @@ import { detectProject } from '../detect/detect-project.js';
 import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
-import { providerAvailability, resolveProject, type CommonOptions } from './context.js';
-import { collectDependencyInputs, computeFingerprint } from './fingerprint.js';
-import { ancestors, writeQuickRecord } from './quick-reuse.js';
+import { providerAvailability, resolveProject, type CommonOptions } from '../core/context.js';
+import { collectDependencyInputs, computeFingerprint } from '../core/fingerprint.js';
+import { ancestors, writeQuickRecord } from '../cli/fast-path.js';
 import { CONFIG_SEARCH_PLACES } from '../config/find-config-file.js';
-import { acquireEnvLock } from './lock.js';
-import { readState, stateDir, statePath, writeState } from './state.js';
-import { assertIsolated, inspectVenv, type IsolationCheck } from './verify.js';
+import { acquireEnvLock } from '../core/lock.js';
+import { readState, stateDir, statePath, writeState } from '../core/state.js';
+import { assertIsolated, inspectVenv, type IsolationCheck } from '../core/verify.js';
 
 /** Files in the project directory whose content decides the Python request or the project type. */
 const PYTHON_SOURCES = [

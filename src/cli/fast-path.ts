@@ -18,9 +18,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
-import type { SetupResult } from './setup.js';
+import type { SetupResult } from '../api/setup.js';
 import { mergeEnv } from '../executor/env.js';
-import { inspectVenv } from './verify.js';
+import { inspectVenv } from '../core/verify.js';
 
 const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
 const ENV_NAMES = ['PATH', 'HOME', 'DOCKER_HOST'];
