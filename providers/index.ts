@@ -1,18 +1,28 @@
-import type { Provider, ProviderName } from '../src/contracts.js';
+import type { ProjectFacts, Provider, ProviderManifest, ProviderName } from '../src/contracts.js';
+import type { ProviderChoice, PymgrConfig } from '../src/core/kit.js';
+import { miseManifest } from './mise/manifest.js';
+import { pyenvManifest } from './pyenv/manifest.js';
+import { chooseProvider } from './select-provider.js';
+import { uvManifest } from './uv/manifest.js';
 
 /**
- * Every provider pymgr knows, loaded on demand (only the providers a command touches pay their
- * start-up cost). Adding a manager means adding it here; the conformance suite reads this list.
+ * The registry: every provider pymgr knows, by its manifest (what it claims, how to load it). The
+ * order decides which claim wins when two providers claim a project. Providers are loaded on
+ * demand (only the ones a command touches pay their start-up cost). Adding a manager means adding
+ * its folder and one line here; the conformance suite reads this list.
  */
-const LOADERS: Record<ProviderName, () => Promise<Provider>> = {
-  uv: async () => new (await import('./uv/uv-provider.js')).UvProvider(),
-  mise: async () => new (await import('./mise/mise-provider.js')).MiseProvider(),
-  pyenv: async () => new (await import('./pyenv/pyenv-provider.js')).PyenvProvider(),
-};
+export const PROVIDERS: readonly ProviderManifest[] = [uvManifest, miseManifest, pyenvManifest];
+
+export const providerNames: ProviderName[] = PROVIDERS.map((p) => p.name);
 
 /** A new provider instance for `name`. */
 export function createProvider(name: ProviderName): Promise<Provider> {
-  return LOADERS[name]();
+  const manifest = PROVIDERS.find((p) => p.name === name);
+  if (!manifest) throw new Error(`no provider named ${name} in the registry`);
+  return manifest.load();
 }
 
-export const providerNames = Object.keys(LOADERS) as ProviderName[];
+/** The manager for a project, from config, the registry's claims and `preference` (see select-provider.ts). */
+export function selectProvider(project: ProjectFacts, config: PymgrConfig, isAvailable: (name: ProviderName) => Promise<boolean>): Promise<ProviderChoice> {
+  return chooseProvider(PROVIDERS, project, config, isAvailable);
+}

@@ -99,6 +99,34 @@ export interface Executor {
 export type ProviderName = 'uv' | 'pyenv' | 'mise';
 export const PROVIDER_NAMES: readonly ProviderName[] = ['uv', 'mise', 'pyenv'];
 
+/** What detection makes of a project directory (the first matching rule of src/detect/). */
+export type ProjectType = 'uv' | 'rye' | 'pyproject' | 'setuptools' | 'requirements';
+export const PROJECT_TYPES: readonly ProjectType[] = ['uv', 'rye', 'pyproject', 'setuptools', 'requirements'];
+
+/** What a provider is shown of a project when it is asked whether it claims it. */
+export interface ProjectFacts {
+  projectType: ProjectType;
+  /** The project has mise configuration (mise.toml, .mise.toml, .config/mise.toml, .tool-versions). */
+  hasMiseConfig: boolean;
+  files: { miseToml?: string; toolVersions?: string };
+}
+
+/**
+ * A provider's declaration in the registry (providers/index.ts): readable without loading the
+ * provider's code. Adding a manager means adding its folder with a manifest, and one registry line.
+ */
+export interface ProviderManifest {
+  readonly name: ProviderName;
+  /**
+   * Why this manager should handle the project (e.g. "a uv project"), or `undefined` when it makes
+   * no claim. Automatic selection takes the first claim, in registry order, of a manager that is in
+   * `preference` and available.
+   */
+  claims(project: ProjectFacts): string | undefined;
+  /** Load the provider (its code is imported only when a command needs it). */
+  load(): Promise<Provider>;
+}
+
 /** Something wrong with a manager or an env, with the way to fix it. */
 export interface Problem {
   /** Stable code, e.g. `PYENV_ROOT_FOREIGN_OWNER`. */

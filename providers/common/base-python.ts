@@ -1,5 +1,5 @@
 import type { ProviderContext } from '../../src/contracts.js';
-import { findOnPath } from '../../src/executor/which.js';
+import { findOnPath } from '../../src/core/kit.js';
 
 /**
  * An existing interpreter with a working pip, to bootstrap tools with (never used for a project's

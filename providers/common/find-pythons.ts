@@ -1,5 +1,5 @@
 import type { Executor, PythonInterpreter } from '../../src/contracts.js';
-import { isExecutableFile } from '../../src/executor/which.js';
+import { defaultPyenvRoot, isExecutableFile } from '../../src/core/kit.js';
 
 /**
  * Pythons that pyenv has installed under `root/versions` (plain CPython versions only), found by
@@ -18,12 +18,7 @@ export async function listPyenvPythons(executor: Executor, root: string): Promis
   return out;
 }
 
-/** The pyenv root this executor's user would use: `$PYENV_ROOT`, else `~/.pyenv`. */
-export async function defaultPyenvRoot(executor: Executor, configured?: string): Promise<string> {
-  if (configured) return configured;
-  const env = await executor.getEnv();
-  return env.PYENV_ROOT || `${env.HOME || '/root'}/.pyenv`;
-}
+export { defaultPyenvRoot };
 
 /** Order newest first and drop duplicate executables. */
 export function sortPythons(list: PythonInterpreter[]): PythonInterpreter[] {

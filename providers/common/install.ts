@@ -1,9 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
-import { normalizeName } from '../../src/detect/requirement-names.js';
-import { PymgrError } from '../../src/errors.js';
-import { runChecked } from '../../src/executor/run.js';
-import { redactArgs } from '../../src/redact.js';
+import { normalizeName, PymgrError, runChecked, redactArgs } from '../../src/core/kit.js';
 
 /**
  * How packages get into a venv: `uv pip install --python <venv>` or the venv's own pip.

@@ -1,6 +1,5 @@
 import type { PythonInterpreter, PythonRequest } from '../../src/contracts.js';
-import { PymgrError } from '../../src/errors.js';
-import { matchPythonVersion } from '../../src/python-version.js';
+import { PymgrError, matchPythonVersion } from '../../src/core/kit.js';
 
 /** The newest interpreter whose version satisfies the request. */
 export function pickInterpreter(pythons: PythonInterpreter[], request: string): PythonInterpreter | undefined {

@@ -8,14 +8,11 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError } from '../../src/errors.js';
-import { commandFailed, lastLines, runChecked } from '../../src/executor/run.js';
-import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
-import { parsePythonRequest } from '../../src/python-version.js';
+import { PymgrError, commandFailed, lastLines, runChecked, findOnPath, isExecutableFile, parsePythonRequest } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, type Installer } from '../common/install.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
-import { UvProvider } from '../uv/uv-provider.js';
+import { createVenvWithUv, managerDoesNotRun, uvEnvironment } from '../common/uv-tool.js';
 import { buildMiseEnv } from './mise-env.js';
 import { chooseInstallVersion, parseMiseLs, parseMiseLsRemote } from './mise-pythons.js';
 
@@ -68,21 +65,10 @@ export class MiseProvider implements Provider {
     // Offline: `mise --version` otherwise asks mise.jdx.dev for the latest release.
     const res = await ctx.executor.exec(found.path, ['--version'], { env: await this.miseEnv(ctx, { local: true }), timeoutMs: 30_000 });
     if (res.exitCode !== 0) {
-      return {
-        name: 'mise',
-        found: false,
-        path: found.path,
-        source: found.source,
-        needsGit: false,
-        problems: [
-          {
-            code: 'MISE_BROKEN',
-            severity: 'error',
-            message: `mise at ${found.path} does not run (exit ${res.exitCode}): ${lastLines(res.stderr || res.stdout, 1)}`,
-            fix: 'Reinstall mise (e.g. npm install -g @jdxcode/mise), or point providers.mise.path at a working one.',
-          },
-        ],
-      };
+      return managerDoesNotRun('mise', found, res, {
+        code: 'MISE_BROKEN',
+        fix: 'Reinstall mise (e.g. npm install -g @jdxcode/mise), or point providers.mise.path at a working one.',
+      });
     }
     const version = /^(\d+\.\d+\.\d+\S*)/.exec(res.stdout.trim())?.[1];
     return { name: 'mise', found: true, path: found.path, version, source: found.source, needsGit: false, problems: [] };
@@ -241,13 +227,7 @@ export class MiseProvider implements Provider {
   async createVenv(ctx: ProviderContext, python: PythonInterpreter, venv: VenvTarget): Promise<void> {
     const installer = await this.installer(ctx);
     if (installer.kind === 'uv') {
-      ctx.progress({ step: 'venv', message: `uv venv ${venv.path} (mise's Python ${python.version})` });
-      await runChecked(ctx.executor, installer.uv, ['venv', '--no-project', '--no-config', '--allow-existing', '--python', python.executable, venv.path], {
-        env: installer.env,
-        cwd: ctx.projectDir,
-        purpose: `create the venv at ${venv.path}`,
-        signal: ctx.signal,
-      });
+      await createVenvWithUv(ctx, installer.uv, python, venv, "mise's Python");
       return;
     }
     ctx.progress({ step: 'venv', message: `${python.executable} -m venv ${venv.path}` });
@@ -278,7 +258,7 @@ export class MiseProvider implements Provider {
     const configured = ctx.config.providers.uv.path;
     const uv = configured && (await isExecutableFile(ctx.executor, configured)) ? configured : await findOnPath(ctx.executor, 'uv');
     if (!uv) return { kind: 'pip' };
-    return { kind: 'uv', uv, env: await new UvProvider().uvEnv(ctx) };
+    return { kind: 'uv', uv, env: uvEnvironment(ctx) };
   }
 }
 

@@ -1,4 +1,4 @@
-import { matchPythonVersion, parsePythonRequest, pickDefaultFromSpecifier } from '../../src/python-version.js';
+import { matchPythonVersion, parsePythonRequest, pickDefaultFromSpecifier } from '../../src/core/kit.js';
 
 /** One Python that mise has installed, as `mise ls --installed --json python` reports it. */
 export interface MiseInstalledPython {

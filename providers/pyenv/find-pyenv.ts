@@ -1,7 +1,6 @@
 import { posix } from 'node:path';
 import type { Executor, ProviderContext } from '../../src/contracts.js';
-import { PymgrError } from '../../src/errors.js';
-import { findOnPath, isExecutableFile } from '../../src/executor/which.js';
+import { PymgrError, findOnPath, isExecutableFile, pyenvRootFrom } from '../../src/core/kit.js';
 
 /** Where pyenv is (or would be installed) for one context. Nothing here runs pyenv or git. */
 export interface PyenvLocation {
@@ -64,7 +63,7 @@ export async function findPyenv(ctx: ProviderContext): Promise<PyenvLocation> {
     root = env.PYENV_ROOT;
     rootSource = 'PYENV_ROOT';
   } else {
-    root = `${env.HOME || '/root'}/.pyenv`;
+    root = pyenvRootFrom(env);
     rootSource = 'home';
   }
   root = posix.normalize(root).replace(/(.)\/+$/, '$1');
@@ -105,7 +104,7 @@ async function deriveRootFromProgram(executor: Executor, bin: string, env: Recor
   }
   const candidate = posix.dirname(posix.dirname(real));
   if (await executor.exists(`${candidate}/libexec/pyenv`)) return candidate;
-  return env.PYENV_ROOT || `${env.HOME || '/root'}/.pyenv`;
+  return pyenvRootFrom(env);
 }
 
 /** pyenv's own version, read from `libexec/pyenv---version` (running `pyenv --version` would call git). */

@@ -11,11 +11,7 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError } from '../../src/errors.js';
-import { commandFailed, lastLines, runChecked } from '../../src/executor/run.js';
-import { matchPythonVersion } from '../../src/python-version.js';
-import { redact } from '../../src/redact.js';
-import { acquireEnvLock } from '../../src/core/lock.js';
+import { PymgrError, commandFailed, lastLines, runChecked, matchPythonVersion, redact, acquireEnvLock } from '../../src/core/kit.js';
 import { listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller } from '../common/install.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';

@@ -9,15 +9,12 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError } from '../../src/errors.js';
-import { commandFailed, runChecked } from '../../src/executor/run.js';
-import { findOnPath, isExecutableFile, resolvePyenvShim } from '../../src/executor/which.js';
-import { redactArgs } from '../../src/redact.js';
-import { acquireEnvLock } from '../../src/core/lock.js';
+import { PymgrError, commandFailed, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { indexArgs, installPlanWithInstaller } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
+import { createVenvWithUv, managerDoesNotRun, uvEnvironment } from '../common/uv-tool.js';
 
 /** Where pymgr provisions uv: `<toolsDir>/uv-<version>/bin/uv`. */
 export function provisionedUvPath(toolsDir: string, version: string): string {
@@ -33,38 +30,17 @@ export class UvProvider implements Provider {
   readonly needsGit = false;
 
   /** One probe per context: selection, ensureManager and every later step share it. */
-  private readonly probes = new WeakMap<ProviderContext, Promise<ProbeResult>>();
-
-  probe(ctx: ProviderContext): Promise<ProbeResult> {
-    let p = this.probes.get(ctx);
-    if (!p) {
-      p = this.probeNow(ctx);
-      this.probes.set(ctx, p);
-      p.catch(() => this.probes.delete(ctx));
-    }
-    return p;
-  }
+  readonly probe = memoise((ctx: ProviderContext) => this.probeNow(ctx), { weak: true });
 
   private async probeNow(ctx: ProviderContext): Promise<ProbeResult> {
     const found = await this.find(ctx);
     if (!found) return { name: 'uv', found: false, needsGit: false, problems: [] };
     const res = await ctx.executor.exec(found.path, ['--version'], { timeoutMs: 30_000 });
     if (res.exitCode !== 0) {
-      return {
-        name: 'uv',
-        found: false,
-        path: found.path,
-        source: found.source,
-        needsGit: false,
-        problems: [
-          {
-            code: 'UV_BROKEN',
-            severity: 'error',
-            message: `uv at ${found.path} does not run (exit ${res.exitCode}): ${res.stderr.trim().split('\n').pop() ?? ''}`,
-            fix: 'Reinstall uv, or remove providers.uv.path so pymgr can provision its own.',
-          },
-        ],
-      };
+      return managerDoesNotRun('uv', found, res, {
+        code: 'UV_BROKEN',
+        fix: 'Reinstall uv, or remove providers.uv.path so pymgr can provision its own.',
+      });
     }
     const version = /uv (\S+)/.exec(res.stdout)?.[1];
     return { name: 'uv', found: true, path: found.path, version, source: found.source, needsGit: false, problems: [] };
@@ -118,7 +94,7 @@ export class UvProvider implements Provider {
       onWait: () => ctx.progress({ step: 'manager', message: `waiting for another pymgr to install uv into ${target}` }),
     });
     try {
-      this.probes.delete(ctx);
+      this.probe.forget(ctx);
       const meanwhile = await this.probe(ctx);
       if (meanwhile.found) return meanwhile;
       ctx.progress({ step: 'manager', message: `installing uv ${opts.version} into ${target} with ${base}` });
@@ -144,7 +120,7 @@ export class UvProvider implements Provider {
       } finally {
         await ctx.executor.remove(staging, { recursive: true });
       }
-      this.probes.delete(ctx);
+      this.probe.forget(ctx);
       const again = await this.probe(ctx);
       if (!again.found) {
         throw new PymgrError('MANAGER_BROKEN', `uv was installed into ${target} but does not run`, {
@@ -163,20 +139,11 @@ export class UvProvider implements Provider {
   }
 
   /** Environment every uv command runs with. */
+  /** The environment every uv command runs with (see providers/common/uv-tool.ts). */
   async uvEnv(ctx: ProviderContext): Promise<Record<string, string | undefined>> {
-    const opts = ctx.config.providers.uv;
-    const env: Record<string, string | undefined> = {
-      UV_PYTHON_DOWNLOADS: ctx.config.index.offline ? 'never' : opts.pythonDownloads,
-      UV_NO_PROGRESS: '1',
-      VIRTUAL_ENV: undefined,
-      UV_PROJECT_ENVIRONMENT: undefined,
-    };
-    if (opts.cacheDir) env.UV_CACHE_DIR = opts.cacheDir;
-    if (opts.linkMode !== 'auto') env.UV_LINK_MODE = opts.linkMode;
-    else if (ctx.executor.kind === 'docker' || opts.cacheDir) env.UV_LINK_MODE = 'copy';
-    if (ctx.config.index.offline) env.UV_OFFLINE = '1';
-    return env;
+    return uvEnvironment(ctx);
   }
+
 
   async listPythons(ctx: ProviderContext): Promise<PythonInterpreter[]> {
     const uv = await this.uv(ctx);
@@ -243,15 +210,9 @@ export class UvProvider implements Provider {
   }
 
   async createVenv(ctx: ProviderContext, python: PythonInterpreter, venv: VenvTarget): Promise<void> {
-    const uv = await this.uv(ctx);
-    ctx.progress({ step: 'venv', message: `uv venv ${venv.path} (Python ${python.version})` });
-    await runChecked(ctx.executor, uv, ['venv', '--no-project', '--no-config', '--allow-existing', '--python', python.executable, venv.path], {
-      env: await this.uvEnv(ctx),
-      cwd: ctx.projectDir,
-      purpose: `create the venv at ${venv.path}`,
-      signal: ctx.signal,
-    });
+    await createVenvWithUv(ctx, await this.uv(ctx), python, venv);
   }
+
 
   async installDependencies(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan): Promise<InstallReport> {
     const uv = await this.uv(ctx);

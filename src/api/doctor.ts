@@ -1,47 +1,17 @@
-import { posix, resolve as resolveHostPath } from 'node:path';
-import type { Executor, Problem, ProbeResult, ProviderContext, ProviderName } from '../contracts.js';
+import type { Executor, Problem, ProbeResult, ProviderContext } from '../contracts.js';
 import { loadConfig } from '../config/load-config.js';
 import { defaultConfig, type PymgrConfig } from '../config/schema.js';
 import type { ProjectDetection } from '../detect/detect-project.js';
-import { selectProvider } from '../detect/select-provider.js';
 import { isPymgrError, PymgrError } from '../errors.js';
-import { HostExecutor } from '../executor/host-executor.js';
 import { matchPythonVersion } from '../python-version.js';
-import { createProvider, providerNames } from '../../providers/index.js';
-import { defaultToolsDir, resolveProject, type CommonOptions } from '../core/context.js';
+import { createProvider, providerNames, selectProvider } from '../../providers/index.js';
+import { createContext, executorOf, locateProjectDir, resolveProject } from '../core/context.js';
 import { inspectLock, lockPathFor, removeStaleLock } from '../core/lock.js';
 import { readState } from '../core/state.js';
 import { inspectVenv } from '../core/verify.js';
+import type { DoctorManager, DoctorOptions, DoctorProblem, DoctorReport, ProviderChoice } from '../types.js';
 
-/** What doctor found about one manager: its probe, every problem with a fix. */
-export type DoctorManager = ProbeResult;
-
-/** A problem and what it is about (a manager, the env, the project, the config). */
-export interface DoctorProblem extends Problem {
-  subject: string;
-}
-
-export interface DoctorReport {
-  /** True when no error-level problem remains (warnings do not count). */
-  ok: boolean;
-  /** The human report. */
-  text: string;
-  projectDir: string;
-  /** The detected project, or why none was detected. */
-  project: { type: string; python: string; pythonSource: string; provider?: { name: string; reason: string } } | { error: string };
-  venv?: { path: string; state: 'missing' | 'ready' | 'incomplete' | 'broken' | 'not-a-venv'; detail?: string };
-  managers: DoctorManager[];
-  /** Every problem still present (after fixes, when `fix` was given). */
-  problems: DoctorProblem[];
-  /** What `fix: true` did, one line each. */
-  fixed: string[];
-}
-
-export interface DoctorOptions extends CommonOptions {
-  /** Apply the fixes marked `fixable` (safe, non-destructive ones only). */
-  fix?: boolean;
-}
-
+export type { DoctorManager, DoctorOptions, DoctorProblem, DoctorReport };
 
 /**
  * Check every manager, the project, its env and pymgr's lock, without changing anything (with
@@ -49,7 +19,7 @@ export interface DoctorOptions extends CommonOptions {
  * Works in a directory that is not a Python project: managers are still reported.
  */
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
-  const executor = options.executor ?? new HostExecutor();
+  const executor = executorOf(options);
   const problems: DoctorProblem[] = [];
   const fixed: string[] = [];
   let ctx: ProviderContext;
@@ -67,7 +37,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   } catch (err) {
     if (!isPymgrError(err) || !['PROJECT_UNRECOGNISED', 'PROJECT_INVALID', 'CONFIG_INVALID'].includes(err.code)) throw err;
     projectError = err.message;
-    projectDir = await resolveDir(executor, options.projectDir);
+    projectDir = await locateProjectDir(executor, options.projectDir);
     let config: PymgrConfig;
     if (err.code === 'CONFIG_INVALID') {
       problems.push({ subject: 'config', code: 'CONFIG_INVALID', severity: 'error', message: err.message, fix: err.hint });
@@ -83,14 +53,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
           return defaultConfig();
         });
     }
-    ctx = {
-      executor,
-      config,
-      projectDir,
-      toolsDir: options.toolsDir ?? (await defaultToolsDir(executor, options.env)),
-      progress: options.onProgress ?? (() => undefined),
-      signal: options.signal,
-    };
+    ctx = await createContext(options, executor, projectDir, config);
   }
 
   // Managers: every provider's own probe, which lists its problems (pyenv root owner, git, ...).
@@ -120,7 +83,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   const foundByName = new Map(managers.map((m) => [m.name, m.found]));
 
   // The project's manager.
-  let choice: { name: string; reason: string } | undefined;
+  let choice: ProviderChoice | undefined;
   if (detection) {
     choice = await selectProvider(detection, ctx.config, async (n) => foundByName.get(n) ?? false);
     if (!managers.some((m) => m.found)) {
@@ -131,7 +94,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
         message: `No Python manager (${providerNames.join(', ')}) was found for this ${detection.projectType} project; setup would try to install ${choice.name}`,
         fix: 'Install uv (python3 -m pip install uv), mise or pyenv, or make sure a python3 with pip exists so pymgr can provision uv; see the manager problems above.',
       });
-    } else if (!foundByName.get(choice.name as ProviderName)) {
+    } else if (!foundByName.get(choice.name)) {
       problems.push({
         subject: 'project',
         code: 'MANAGER_UNAVAILABLE',
@@ -171,7 +134,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
 
   for (let i = 0; i < problems.length; i++) problems[i] = withFix(problems[i], problems[i].subject);
 
-  const report: Omit<DoctorReport, 'text'> = {
+  return {
     ok: !problems.some((p) => p.severity === 'error'),
     projectDir,
     project: detection
@@ -179,7 +142,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
           type: detection.projectType,
           python: detection.python.raw,
           pythonSource: detection.python.sourcePath ?? detection.python.source,
-          provider: choice,
+          provider: choice && { name: choice.name, reason: choice.reason },
         }
       : { error: projectError ?? 'not detected' },
     venv,
@@ -187,7 +150,6 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     problems,
     fixed,
   };
-  return { ...report, text: formatDoctorReport(report) };
 }
 
 /** The problem, with a generic next step when it came without one: every reported problem has a fix. */
@@ -202,15 +164,6 @@ function withFix<P extends Problem>(problem: P, subject: string): P {
           ? 'Run `pymgr setup` to rebuild the env, or remove it yourself if pymgr did not create it.'
           : `Run ${subject} yourself to see what is wrong, then fix or reinstall it, or choose another manager with --provider / the provider setting.`;
   return { ...problem, fix };
-}
-
-async function resolveDir(executor: Executor, dir: string | undefined): Promise<string> {
-  const abs = executor.kind === 'host' ? resolveHostPath(dir ?? '.') : posix.normalize(dir ?? '/');
-  try {
-    return await executor.realpath(abs);
-  } catch {
-    return abs;
-  }
 }
 
 async function checkVenv(
@@ -270,38 +223,3 @@ async function checkVenv(
 }
 
 
-/** The human form of a report. */
-export function formatDoctorReport(report: Omit<DoctorReport, 'text'>): string {
-  const lines: string[] = [];
-  lines.push(`pymgr doctor: ${report.projectDir}`);
-  if ('error' in report.project) lines.push(`  project: none detected (${report.project.error}); reporting managers only`);
-  else {
-    lines.push(`  project: ${report.project.type}, Python ${report.project.python} (from ${report.project.pythonSource})`);
-    if (report.project.provider) lines.push(`  manager: ${report.project.provider.name} (${report.project.provider.reason})`);
-  }
-  if (report.venv) lines.push(`  venv: ${report.venv.path}: ${report.venv.state}${report.venv.detail ? ` (${report.venv.detail})` : ''}`);
-  lines.push('');
-  lines.push('Managers:');
-  for (const m of report.managers) {
-    const where = m.path ? ` at ${m.path}` : '';
-    const status = m.found ? `found${where}${m.version ? `, version ${m.version}` : ''}${m.source ? ` (via ${m.source})` : ''}` : `not found${where}`;
-    lines.push(`  ${m.name}: ${status}; ${m.needsGit ? 'needs git now' : 'no git needed'}`);
-  }
-  lines.push('');
-  if (report.problems.length === 0) lines.push('No problems found.');
-  else {
-    lines.push(`Problems (${report.problems.length}):`);
-    for (const p of report.problems) {
-      lines.push(`  [${p.severity}] ${p.code} (${p.subject}): ${p.message}`);
-      if (p.fix) lines.push(`      fix: ${p.fix}${p.fixable ? ' (pymgr doctor --fix can do this)' : ''}`);
-    }
-  }
-  if (report.fixed.length) {
-    lines.push('');
-    lines.push('Fixed:');
-    for (const f of report.fixed) lines.push(`  ${f}`);
-  }
-  lines.push('');
-  lines.push(report.ok ? 'OK' : 'NOT OK: see the errors above');
-  return lines.join('\n') + '\n';
-}

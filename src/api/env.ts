@@ -1,30 +1,16 @@
-import type { ProviderName } from '../contracts.js';
 import { toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
-import { createProvider, providerNames } from '../../providers/index.js';
-import { resolveProject, type CommonOptions } from '../core/context.js';
+import { createProvider } from '../../providers/index.js';
+import { resolveProject } from '../core/context.js';
 import { computeFingerprint } from '../core/fingerprint.js';
 import { readState } from '../core/state.js';
-import { inspectVenv, type IsolationCheck } from '../core/verify.js';
+import { inspectVenv } from '../core/verify.js';
+import type { CommonOptions, EnvReport } from '../types.js';
 
-export interface EnvReport {
-  path: string;
-  /**
-   * `ready`: set up, verified now, and nothing that decides it has changed since;
-   * `outdated`: verified, but the project, config or manager changed (run `pymgr setup`);
-   * `incomplete`: the last setup did not finish; `broken`: it fails verification; `missing`: no venv.
-   */
-  state: 'ready' | 'outdated' | 'missing' | 'incomplete' | 'broken';
-  detail?: string;
-  python?: { version: string; executable: string; base?: string };
-  provider?: { name: string; version?: string; path?: string };
-  projectType?: string;
-  updatedAt?: string;
-  checks: IsolationCheck[];
-}
+export type { EnvReport };
 
 /** Report the project's env without changing it. */
-export async function describeEnv(options: CommonOptions): Promise<EnvReport> {
+export async function describeEnv(options: CommonOptions = {}): Promise<EnvReport> {
   try {
     return await inspectEnv(options);
   } catch (err) {
@@ -54,12 +40,10 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
   if (failed(false).length) return { ...base, state: 'broken', detail: failed(false).map((c) => c.detail).join('; ') };
   if (!state || state.status !== 'ready') return { ...base, state: 'incomplete', detail: 'the last setup did not finish: run `pymgr setup`' };
   // Inputs changed since the last setup (a newly requested package is naturally missing then).
-  if (providerNames.includes(state.provider.name as ProviderName)) {
-    const probe = await (await createProvider(state.provider.name as ProviderName)).probe(ctx);
-    const now = await computeFingerprint({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config });
-    if (now !== state.fingerprint) {
-      return { ...base, state: 'outdated', detail: 'the project, its config or the manager changed since the last setup: run `pymgr setup`' };
-    }
+  const probe = await (await createProvider(state.provider.name)).probe(ctx);
+  const now = await computeFingerprint({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config });
+  if (now !== state.fingerprint) {
+    return { ...base, state: 'outdated', detail: 'the project, its config or the manager changed since the last setup: run `pymgr setup`' };
   }
   if (failed(true).length) return { ...base, state: 'broken', detail: failed(true).map((c) => c.detail).join('; ') };
   return { ...base, state: 'ready' };

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import type { CliIO } from '../cli/output.js';
-import { PymgrError } from '../errors.js';
-import { resolveProject, type CommonOptions } from '../core/context.js';
+import { PymgrError, toPymgrError } from '../errors.js';
+import { resolveProject } from '../core/context.js';
 import { readState } from '../core/state.js';
+import type { RunOptions, RunResult } from '../types.js';
+
+export type { RunOptions, RunResult };
 
 /**
  * The environment a command gets inside the venv: VIRTUAL_ENV set, the venv's bin first on PATH,
@@ -17,40 +19,55 @@ export function venvEnvironment(venvPath: string, basePath: string | undefined):
 }
 
 /**
- * Run a command inside the project's env and return its exit status. On the host the command
- * inherits the terminal; in a container its output is streamed. Refuses to run when the env is
- * not set up (never falls back to a base interpreter).
+ * Run a command inside the project's env and report its exit status. On the host the command
+ * inherits this process's standard streams unless `onOutput` is given; in a container its output
+ * is streamed to `onOutput`. Refuses to run when the env is not set up (never falls back to a
+ * base interpreter). On the host, a program that is not found is exit status 127 with `notFound`.
  */
-export async function runInEnv(options: CommonOptions, command: string[], io: CliIO): Promise<number> {
-  const { executor, venvPath } = await resolveProject(options);
+export async function run(options: RunOptions): Promise<RunResult> {
+  try {
+    return await runInEnv(options);
+  } catch (err) {
+    throw toPymgrError(err);
+  }
+}
+
+async function runInEnv(options: RunOptions): Promise<RunResult> {
+  if (options.command.length === 0) {
+    throw new PymgrError('USAGE', 'run needs a command', { hint: 'pymgr run [dir] -- python -m pytest' });
+  }
+  const { executor, venvPath, projectDir } = await resolveProject(options);
   const state = await readState(executor, venvPath);
   if (!state || state.status !== 'ready' || !(await executor.exists(`${venvPath}/bin/python`))) {
     throw new PymgrError('VENV_NOT_FOUND', `No ready env at ${venvPath}`, { hint: 'Run `pymgr setup` first.' });
   }
-  const [file, ...args] = command;
+  const [file, ...args] = options.command;
+  const done = (exitCode: number, notFound = false): RunResult => ({ exitCode, notFound, command: options.command, venvPath });
   const baseEnv = await executor.getEnv();
   const overlay = venvEnvironment(venvPath, baseEnv.PATH);
   if (executor.kind === 'host') {
     const env: Record<string, string | undefined> = { ...process.env, ...overlay };
     delete env.PYTHONHOME;
-    return new Promise<number>((resolve, reject) => {
+    const onOutput = options.onOutput;
+    return new Promise<RunResult>((resolve, reject) => {
       // Resolve the program on the venv-first PATH, as a shell would.
-      const child = spawn(file, args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+      const child = spawn(file, args, { stdio: onOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit', env: env as NodeJS.ProcessEnv, signal: options.signal });
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => onOutput?.('stdout', chunk));
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => onOutput?.('stderr', chunk));
       child.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') {
-          io.stderr(`pymgr: ${file}: command not found (PATH starts with ${venvPath}/bin)\n`);
-          resolve(127);
-        } else reject(err);
+        if (err.code === 'ENOENT') resolve(done(127, true));
+        else reject(err);
       });
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
+      child.on('exit', (code, signal) => resolve(done(code ?? (signal ? 128 + signalNumber(signal) : 1))));
     });
   }
   const res = await executor.exec(file, args, {
     env: overlay,
-    cwd: options.projectDir,
-    onOutput: (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)),
+    cwd: projectDir,
+    signal: options.signal,
+    onOutput: options.onOutput,
   });
-  return res.exitCode;
+  return done(res.exitCode);
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

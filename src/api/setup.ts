@@ -1,50 +1,19 @@
-import type { Executor, InstallReport, ProbeResult, Provider, PythonInterpreter, VenvTarget } from '../contracts.js';
+import type { Executor, InstallReport, ProbeResult, ProviderContext, PythonInterpreter, VenvTarget } from '../contracts.js';
 import { PymgrError, toPymgrError } from '../errors.js';
-import { detectProject } from '../detect/detect-project.js';
-import { selectProvider, type ProviderChoice } from '../detect/select-provider.js';
 import { matchPythonVersion } from '../python-version.js';
-import { createProvider } from '../../providers/index.js';
-import { providerAvailability, resolveProject, type CommonOptions } from '../core/context.js';
-import { collectDependencyInputs, computeFingerprint } from '../core/fingerprint.js';
-import { ancestors, writeQuickRecord } from '../cli/fast-path.js';
-import { CONFIG_SEARCH_PLACES } from '../config/find-config-file.js';
+import { createProvider, selectProvider } from '../../providers/index.js';
+import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
+import { computeFingerprint } from '../core/fingerprint.js';
 import { acquireEnvLock } from '../core/lock.js';
-import { readState, stateDir, statePath, writeState } from '../core/state.js';
-import { assertIsolated, inspectVenv, type IsolationCheck } from '../core/verify.js';
+import { stateDir } from '../core/paths.js';
+import { readState, writeState } from '../core/state.js';
+import { assertIsolated, inspectVenv } from '../core/verify.js';
+import type { IsolationCheck, SetupOptions, SetupResult, VenvAction } from '../types.js';
 
-/** Files in the project directory whose content decides the Python request or the project type. */
-const PYTHON_SOURCES = [
-  '.python-version', '.tool-versions', 'mise.toml', '.mise.toml', '.config/mise.toml', 'runtime.txt',
-  'pyproject.toml', 'setup.py', 'setup.cfg', 'uv.lock', 'requirements.lock', 'requirements-dev.lock',
-];
-
-export type VenvAction = 'created' | 'reused' | 'updated' | 'rebuilt';
-
-export interface SetupResult {
-  projectDir: string;
-  projectType: string;
-  provider: { name: string; version?: string; path?: string; foundBy?: string; chosenBy: ProviderChoice['source']; reason: string };
-  python: { version: string; executable: string; base: string; request: string; source: string; sourcePath?: string };
-  venv: { path: string; action: VenvAction };
-  isolation: { verified: boolean; checks: IsolationCheck[] };
-  install: InstallReport;
-  reasons: string[];
-  durationMs: number;
-}
-
-export interface SetupOptions extends CommonOptions {
-  /** How long to wait for another setup of the same env (default 10 minutes). */
-  lockTimeoutMs?: number;
-  /**
-   * In a container, first copy the host's uv (and mise, when the project or config asks for mise)
-   * into pymgr's tools directory there, when the platforms match (default true). Otherwise the
-   * providers use what the image has, or install uv with the image's pip.
-   */
-  copyHostTools?: boolean;
-}
+export type { SetupOptions, SetupResult, VenvAction };
 
 /** Git-free managers for a container: the host's own binaries, copied in when they can run there. */
-async function copyManagersIn(ctx: import('../contracts.js').ProviderContext, wantsMise: boolean): Promise<void> {
+async function copyManagersIn(ctx: ProviderContext, wantsMise: boolean): Promise<void> {
   const { copyHostTools } = await import('../docker/host-tools.js');
   const { DockerExecutor } = await import('../docker/docker-executor.js');
   if (!(ctx.executor instanceof DockerExecutor)) return;
@@ -76,13 +45,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
 async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
-  const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
+  const { executor, projectDir, detection, venvPath, ctx } = await resolveProject(options);
   const { config } = ctx;
-  const providers = new Map<string, Promise<Provider>>();
-  const providerFor = (name: Parameters<typeof createProvider>[0]) => {
-    if (!providers.has(name)) providers.set(name, createProvider(name));
-    return providers.get(name)!;
-  };
+  const providerFor = providerLoader(createProvider);
   const available = providerAvailability(ctx, providerFor);
   ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}` });
   if (executor.kind === 'docker' && options.copyHostTools !== false) await copyManagersIn(ctx, detection.hasMiseConfig);
@@ -115,45 +80,13 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       durationMs: Date.now() - started,
     });
 
-    /** On the host, record what this result depends on, for the CLI's warm fast path. */
-    const remember = async (r: SetupResult): Promise<SetupResult> => {
-      if (executor.kind !== 'host') return r;
-      const p = (f: string) => `${projectDir}/${f}`;
-      const files = [
-        ...(await collectDependencyInputs(executor, detection.plan)),
-        ...PYTHON_SOURCES.map(p),
-        statePath(venvPath),
-        ...(manager.path ? [manager.path] : []),
-        ...(resolved.file ? [resolved.file] : []),
-        ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
-      ];
-      // A manager of the same name appearing earlier on PATH, or pyenv's global version changing
-      // (it decides what a pyenv shim runs), would change which manager is found.
-      const env = await executor.getEnv();
-      const bin = manager.path?.split('/').pop();
-      if (bin) files.push(...(env.PATH ?? '').split(':').filter(Boolean).map((d) => `${d}/${bin}`));
-      files.push(`${env.PYENV_ROOT || `${env.HOME || '/root'}/.pyenv`}/version`);
-      const dirs = [projectDir, p('requirements'), p('.config')];
-      await writeQuickRecord(
-        { projectDir: options.projectDir ?? '.', flags: options.flags, configFile: options.configFile, env: options.env },
-        { venvPath, fingerprint, files, dirs, expected, result: r },
-        async () => {
-          // Inputs as they are now: the same plan (no requirement file appeared) and the same content.
-          const now = await detectProject(executor, projectDir, config);
-          if (JSON.stringify(now.plan) !== JSON.stringify(detection.plan) || now.python.raw !== request.raw) return false;
-          return fingerprint === (await computeFingerprint({ executor, plan: now.plan, provider: manager, request, venvPath, config }));
-        },
-      ).catch(() => undefined); // only an optimisation
-      return r;
-    };
-
     // Warm path: nothing that decides the env changed. Still prove, with the venv's interpreter,
     // that it is the venv and that every requested dependency is still installed in it.
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
       const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs });
       if (quick.verified) {
-        return await remember(result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] }));
+        return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
       }
       ctx.progress({ step: 'venv', message: `recorded env fails its checks (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}): repairing` });
     }
@@ -188,7 +121,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     });
     assertIsolated(report, venvPath);
     await record('ready');
-    return await remember(result(action, { version: python.version, base: python.executable }, report.checks, install));
+    return result(action, { version: python.version, base: python.executable }, report.checks, install);
   } finally {
     await lock.release();
   }

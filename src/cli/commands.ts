@@ -66,7 +66,7 @@ function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean } = {})
  * The full CLI: parses arguments, calls the library, prints, and returns the exit status
  * (0 ok, 1 failure, 2 usage or config error). It never calls process.exit.
  */
-export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
+export async function runCli(argv: string[], io: CliIO = processIO, opts: { fastPathTried?: boolean } = {}): Promise<number> {
   // `pymgr run [dir] [options] -- <cmd> [args...]`: everything after `--` is the command, verbatim.
   const dashdash = argv.indexOf('--');
   const runCommand = argv[0] === 'run' && dashdash >= 0 ? argv.slice(dashdash + 1) : undefined;
@@ -96,17 +96,24 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
   addCommon(program.command('setup').description('create or update the project\'s verified venv')).action(
     wrap(async (dir, o) => {
       // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
+      // main() already tried it for a plain `setup [dir] [--json]` (the same key): not twice.
       const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
-      const { tryQuickReuse } = await import('../cli/fast-path.js');
-      const quick = o.docker ? undefined : await tryQuickReuse(quickKey);
-      const { setup } = quick ? { setup: undefined } : await import('../api/setup.js');
-      const result = quick ?? await setup!({
+      const { tryQuickReuse } = await import('./fast-path.js');
+      const quick = o.docker || opts.fastPathTried ? undefined : await tryQuickReuse(quickKey);
+      if (quick) {
+        printSetupResult(io, quick, !!o.json);
+        return 0;
+      }
+      const { setup } = await import('../api/setup.js');
+      const options = {
         projectDir: dir,
         executor: await executorFor(o),
         flags: flagsFrom(o),
         configFile: configPath(o),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
-      });
+      };
+      const result = await setup(options);
+      if (!o.docker) await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, result);
       printSetupResult(io, result, !!o.json);
       return 0;
     }),
@@ -117,25 +124,17 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       const { detect } = await import('../api/detect.js');
       const d = await detect({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
       if (o.json) printJson(io, d);
-      else {
-        io.stdout(`project:  ${d.projectDir}\ntype:     ${d.projectType}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n`);
-        io.stdout(`reasons:\n${d.reasons.map((r) => `  - ${r.message}${r.file ? ` [${r.file}]` : ''}`).join('\n')}\n`);
-      }
+      else io.stdout((await import('./render.js')).renderDetect(d));
       return 0;
     }),
   );
 
   addCommon(program.command('config').description('show the resolved config and where each value came from')).action(
     wrap(async (dir, o) => {
-      const { showConfig } = await import('../api/detect.js');
+      const { showConfig } = await import('../api/config.js');
       const shown = await showConfig({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
       if (o.json) printJson(io, shown);
-      else {
-        io.stdout(`config file: ${shown.file ?? '(none found)'}\n`);
-        for (const row of shown.values) {
-          io.stdout(`${row.key} = ${JSON.stringify(row.value)}  (${row.source}${row.where ? `: ${row.where}` : ''})\n`);
-        }
-      }
+      else io.stdout((await import('./render.js')).renderConfig(shown));
       return 0;
     }),
   );
@@ -154,11 +153,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       const { describeEnv } = await import('../api/env.js');
       const env = await describeEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
       if (o.json) printJson(io, env);
-      else {
-        io.stdout(`venv:     ${env.path}\nstate:    ${env.state}${env.detail ? ` (${env.detail})` : ''}\n`);
-        if (env.python) io.stdout(`python:   ${env.python.version} (${env.python.executable})\n`);
-        if (env.provider) io.stdout(`provider: ${env.provider.name}${env.provider.version ? ` ${env.provider.version}` : ''}\n`);
-      }
+      else io.stdout((await import('./render.js')).renderEnv(env));
       return env.state === 'ready' ? 0 : 1;
     }),
   );
@@ -173,8 +168,19 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       if (!runCommand || runCommand.length === 0) {
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
       }
-      const { runInEnv } = await import('../api/run.js');
-      return runInEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) }, runCommand, io);
+      const { run } = await import('../api/run.js');
+      const executor = await executorFor(o);
+      const res = await run({
+        projectDir: dir,
+        executor,
+        flags: flagsFrom(o),
+        configFile: configPath(o),
+        command: runCommand,
+        // On the host the command inherits the terminal; a container's output is streamed here.
+        onOutput: executor ? (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)) : undefined,
+      });
+      if (res.notFound) io.stderr(`pymgr: ${runCommand[0]}: command not found (PATH starts with ${res.venvPath}/bin)\n`);
+      return res.exitCode;
     }),
   );
 
@@ -185,7 +191,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
         const { doctor } = await import('../api/doctor.js');
         const report = await doctor({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o), fix: !!o.fix });
         if (o.json) printJson(io, report);
-        else io.stdout(report.text);
+        else io.stdout((await import('./render.js')).renderDoctorReport(report));
         return report.ok ? 0 : 1;
       }),
     );

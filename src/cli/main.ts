@@ -9,17 +9,21 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   const fast = await tryFastSetup(argv, io);
   if (fast !== undefined) return fast;
   const { runCli } = await import('./commands.js');
-  return runCli(argv, io);
+  return runCli(argv, io, { fastPathTried: isPlainSetup(argv) });
 }
 
 /** `setup`, at most one directory and `--json`: nothing else changes the quick key. */
+function isPlainSetup(argv: string[]): boolean {
+  if (argv[0] !== 'setup') return false;
+  const positional = argv.slice(1).filter((a) => a !== '--json');
+  return positional.length <= 1 && !positional.some((a) => a.startsWith('-'));
+}
+
 async function tryFastSetup(argv: string[], io: CliIO): Promise<number | undefined> {
-  if (argv[0] !== 'setup') return undefined;
-  const rest = argv.slice(1);
-  const json = rest.includes('--json');
-  const positional = rest.filter((a) => a !== '--json');
-  if (positional.length > 1 || positional.some((a) => a.startsWith('-'))) return undefined;
-  const { tryQuickReuse } = await import('../cli/fast-path.js');
+  if (!isPlainSetup(argv)) return undefined;
+  const json = argv.includes('--json');
+  const positional = argv.slice(1).filter((a) => a !== '--json');
+  const { tryQuickReuse } = await import('./fast-path.js');
   // The same key the full CLI uses when no config flags are given (flags {}, no config file).
   const result = await tryQuickReuse({ projectDir: positional[0] ?? '.', flags: {}, configFile: undefined });
   if (!result) return undefined;

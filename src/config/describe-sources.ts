@@ -1,17 +1,8 @@
 import type { ResolvedConfig } from './load-config.js';
 import { listConfigLeaves } from './list-config-leaves.js';
+import type { SourceRow } from '../types.js';
 
-/** One row of `pymgr config`: a key, its value and where the value came from. */
-export interface SourceRow {
-  /** Dotted key path, e.g. `index.offline`. */
-  key: string;
-  /** The resolved value (`undefined` for an optional key nobody set). */
-  value: unknown;
-  /** `default`, `file`, `env` or `flag`. */
-  source: string;
-  /** The file or the environment variable, when there is one. */
-  where?: string;
-}
+export type { SourceRow };
 
 /** Every leaf of the resolved config in schema order, with its source, for display. */
 export function describeSources(resolved: ResolvedConfig): SourceRow[] {

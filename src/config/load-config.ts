@@ -7,7 +7,6 @@ import { listConfigLeaves } from './list-config-leaves.js';
 import { readEnvConfig } from './read-env-config.js';
 import { configSchema, type PymgrConfig, type PymgrConfigInput } from './schema.js';
 
-export { describeSources, type SourceRow } from './describe-sources.js';
 export { RESERVED_ENV_VARIABLES, RESERVED_ENV_PREFIXES, isReservedEnvVariable } from './read-env-config.js';
 export { CONFIG_SEARCH_PLACES } from './find-config-file.js';
 

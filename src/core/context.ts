@@ -1,28 +1,19 @@
+/**
+ * What every verb does first: find the project directory, load the config, detect the project
+ * and build the one provider context the command uses.
+ */
 import { posix, resolve as resolveHostPath } from 'node:path';
-import type { Executor, ProgressEvent, ProviderContext, ProviderName } from '../contracts.js';
-import type { PymgrConfigInput } from '../config/schema.js';
+import type { Executor, Provider, ProviderContext, ProviderName } from '../contracts.js';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
+import type { PymgrConfig } from '../config/schema.js';
 import { detectProject, type ProjectDetection } from '../detect/detect-project.js';
 import { PymgrError } from '../errors.js';
 import { HostExecutor } from '../executor/host-executor.js';
+import type { CommonOptions } from '../types.js';
+import { memoise } from './memo.js';
+import { defaultToolsDir } from './paths.js';
 
-/** What every library entry point (setup, env, run, doctor, detect) accepts. */
-export interface CommonOptions {
-  /** The project directory (where the executor runs). Default: the current directory (host only). */
-  projectDir?: string;
-  /** Where commands run. Default: a HostExecutor. */
-  executor?: Executor;
-  /** Config values from CLI flags (highest precedence). */
-  flags?: PymgrConfigInput;
-  /** An explicit config file (an error when it cannot be read). */
-  configFile?: string;
-  /** Environment to read PYMGR_* from (default: process.env). */
-  env?: Record<string, string | undefined>;
-  /** pymgr's tools directory (default: $PYMGR_TOOLS_DIR, else ~/.cache/pymgr/tools where the executor runs). */
-  toolsDir?: string;
-  onProgress?: (event: ProgressEvent) => void;
-  signal?: AbortSignal;
-}
+export type { CommonOptions };
 
 export interface Resolved {
   executor: Executor;
@@ -33,36 +24,53 @@ export interface Resolved {
   ctx: ProviderContext;
 }
 
+/** The executor the options name, else the host. */
+export function executorOf(options: CommonOptions): Executor {
+  return options.executor ?? new HostExecutor();
+}
+
 /** Load config, detect the project and build the provider context. */
 export async function resolveProject(options: CommonOptions): Promise<Resolved> {
-  const executor = options.executor ?? new HostExecutor();
+  const executor = executorOf(options);
   const projectDir = await resolveProjectDir(executor, options.projectDir);
   const resolved = await loadConfig({ projectDir, env: options.env, flags: options.flags, configFile: options.configFile, executor });
   const detection = await detectProject(executor, projectDir, resolved.config);
-  const venvPath = posix.isAbsolute(resolved.config.venv) ? posix.normalize(resolved.config.venv) : posix.join(projectDir, resolved.config.venv);
-  const toolsDir = options.toolsDir ?? (await defaultToolsDir(executor, options.env));
-  const ctx: ProviderContext = {
-    executor,
-    config: resolved.config,
-    projectDir,
-    toolsDir,
-    progress: options.onProgress ?? (() => undefined),
-    signal: options.signal,
-  };
+  const venvPath = venvPathFor(projectDir, resolved.config);
+  const ctx = await createContext(options, executor, projectDir, resolved.config);
   return { executor, projectDir, resolved, detection, venvPath, ctx };
 }
 
-async function resolveProjectDir(executor: Executor, dir: string | undefined): Promise<string> {
-  let projectDir: string;
-  if (executor.kind === 'host') projectDir = resolveHostPath(dir ?? '.');
-  else {
-    if (!dir || !posix.isAbsolute(dir)) {
-      throw new PymgrError('USAGE', `The project directory in ${executor.description} must be an absolute path (got ${dir ?? 'none'})`, {
-        hint: 'Pass the path of the project inside the container, e.g. /work/project.',
-      });
-    }
-    projectDir = posix.normalize(dir);
+/** The provider context of one command (its probes are memoised against it). */
+export async function createContext(options: CommonOptions, executor: Executor, projectDir: string, config: PymgrConfig): Promise<ProviderContext> {
+  return {
+    executor,
+    config,
+    projectDir,
+    toolsDir: options.toolsDir ?? (await defaultToolsDir(executor, options.env)),
+    progress: options.onProgress ?? (() => undefined),
+    signal: options.signal,
+  };
+}
+
+/** The venv path: `config.venv`, relative to the project directory unless absolute. */
+export function venvPathFor(projectDir: string, config: PymgrConfig): string {
+  return posix.isAbsolute(config.venv) ? posix.normalize(config.venv) : posix.join(projectDir, config.venv);
+}
+
+/** The project directory as an absolute path, before anything is checked (a container needs an absolute one). */
+function absoluteProjectDir(executor: Executor, dir: string | undefined): string {
+  if (executor.kind === 'host') return resolveHostPath(dir ?? '.');
+  if (!dir || !posix.isAbsolute(dir)) {
+    throw new PymgrError('USAGE', `The project directory in ${executor.description} must be an absolute path (got ${dir ?? 'none'})`, {
+      hint: 'Pass the path of the project inside the container, e.g. /work/project.',
+    });
   }
+  return posix.normalize(dir);
+}
+
+/** The project directory, which must exist: its real path. */
+export async function resolveProjectDir(executor: Executor, dir: string | undefined): Promise<string> {
+  const projectDir = absoluteProjectDir(executor, dir);
   const st = await executor.stat(projectDir);
   if (!st || !(st.isDirectory || st.isSymbolicLink)) {
     throw new PymgrError('PROJECT_UNRECOGNISED', `${projectDir} is not a directory on ${executor.description}`, {
@@ -72,32 +80,32 @@ async function resolveProjectDir(executor: Executor, dir: string | undefined): P
   return executor.realpath(projectDir);
 }
 
-/** `$PYMGR_TOOLS_DIR`, else `$XDG_CACHE_HOME/pymgr/tools`, else `~/.cache/pymgr/tools`, where the executor runs. */
-export async function defaultToolsDir(executor: Executor, env?: Record<string, string | undefined>): Promise<string> {
-  const fromEnv = (env ?? (executor.kind === 'host' ? process.env : {})).PYMGR_TOOLS_DIR;
-  if (fromEnv) return fromEnv;
-  const e = await executor.getEnv();
-  const cache = e.XDG_CACHE_HOME || `${e.HOME || '/root'}/.cache`;
-  return `${cache}/pymgr/tools`;
+/**
+ * The project directory for the verbs that also report on a directory that is not a project
+ * (doctor, config): its real path when it exists, else the absolute path as given.
+ */
+export async function locateProjectDir(executor: Executor, dir: string | undefined): Promise<string> {
+  const abs = executor.kind === 'host' || (dir && posix.isAbsolute(dir)) ? absoluteProjectDir(executor, dir) : posix.normalize(dir ?? '/');
+  try {
+    return await executor.realpath(abs);
+  } catch {
+    return abs;
+  }
+}
+
+/** Every provider of one command, loaded once. */
+export function providerLoader(load: (name: ProviderName) => Promise<Provider>): (name: ProviderName) => Promise<Provider> {
+  return memoise(load);
 }
 
 /**
  * Whether a provider can be used for automatic selection: its manager is found, or it can be
  * installed without git (uv provisioned with pip). Memoised: one probe per provider per command.
  */
-export function providerAvailability(ctx: ProviderContext, load: (name: ProviderName) => Promise<import('../contracts.js').Provider>) {
-  return memoiseProbe(async (name: ProviderName) => {
+export function providerAvailability(ctx: ProviderContext, load: (name: ProviderName) => Promise<Provider>): (name: ProviderName) => Promise<boolean> {
+  return memoise(async (name: ProviderName) => {
     const provider = await load(name);
     if ((await provider.probe(ctx)).found) return true;
     return provider.canProvision ? provider.canProvision(ctx) : false;
   });
-}
-
-/** Keep provider probes to one per provider per command. */
-export function memoiseProbe<T>(fn: (name: ProviderName) => Promise<T>): (name: ProviderName) => Promise<T> {
-  const cache = new Map<ProviderName, Promise<T>>();
-  return (name) => {
-    if (!cache.has(name)) cache.set(name, fn(name));
-    return cache.get(name)!;
-  };
 }

@@ -46,7 +46,8 @@ export async function collectDependencyInputs(executor: Executor, plan: InstallP
 export interface FingerprintInput {
   executor: Executor;
   plan: InstallPlan;
-  provider: ProbeResult;
+  /** The manager: its name, version and binary (a probe result, or a setup result's provider). */
+  provider: Pick<ProbeResult, 'name' | 'version' | 'path'>;
   request: PythonRequest;
   venvPath: string;
   config: PymgrConfig;

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Executor } from '../contracts.js';
 import { PymgrError } from '../errors.js';
+import { lockPathFor } from './paths.js';
+
+export { lockPathFor };
 
 /** A held lock; `release` is idempotent. */
 export interface EnvLock {
@@ -92,9 +95,6 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
 }
 
 /** The lock directory pymgr uses for the env at `venvPath`. */
-export function lockPathFor(venvPath: string): string {
-  return `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
-}
 
 /** What a lock directory says about its holder (for `pymgr doctor`). */
 export interface LockStatus {

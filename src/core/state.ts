@@ -1,42 +1,52 @@
-import type { Executor } from '../contracts.js';
+import { PROJECT_TYPES, PROVIDER_NAMES, type Executor, type ProjectType, type ProviderName } from '../contracts.js';
+import { stateDir, statePath } from './paths.js';
 
 /** What pymgr records inside a venv (`<venv>/.pymgr/state.json`). */
-export interface EnvState {
+export interface EnvRecord {
   schema: 1;
   /** `ready` only after verification passed; anything else means the last setup did not finish. */
   status: 'in-progress' | 'ready';
   fingerprint: string;
-  provider: { name: string; version?: string; path?: string };
+  provider: { name: ProviderName; version?: string; path?: string };
   python: { version: string; executable: string; request: string };
-  projectType: string;
+  projectType: ProjectType;
   projectDir: string;
   /** Top-level distributions requested at the last setup (a dropped one forces a rebuild). */
   expected?: string[];
   updatedAt: string;
 }
 
-export function stateDir(venvPath: string): string {
-  return `${venvPath}/.pymgr`;
-}
-
-export function statePath(venvPath: string): string {
-  return `${stateDir(venvPath)}/state.json`;
-}
+export { stateDir, statePath };
 
 /** The recorded state, or undefined when there is none or it is unreadable. */
-export async function readState(executor: Executor, venvPath: string): Promise<EnvState | undefined> {
+export async function readState(executor: Executor, venvPath: string): Promise<EnvRecord | undefined> {
   try {
-    const data = JSON.parse(await executor.readFile(statePath(venvPath))) as EnvState;
-    return data && data.schema === 1 && typeof data.fingerprint === 'string' ? data : undefined;
+    const data: unknown = JSON.parse(await executor.readFile(statePath(venvPath)));
+    return isEnvRecord(data) ? data : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** Write the state atomically (temporary file, then rename), so a kill never leaves half a file. */
-export async function writeState(executor: Executor, venvPath: string, state: EnvState): Promise<void> {
+export async function writeState(executor: Executor, venvPath: string, state: EnvRecord): Promise<void> {
   await executor.mkdir(stateDir(venvPath), { recursive: true });
   const tmp = `${statePath(venvPath)}.${process.pid}.tmp`;
   await executor.writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
   await executor.rename(tmp, statePath(venvPath));
+}
+
+/** A record this version of pymgr wrote and can read: the schema, and a known manager and project type. */
+function isEnvRecord(data: unknown): data is EnvRecord {
+  if (!data || typeof data !== 'object') return false;
+  const r = data as Partial<Record<keyof EnvRecord, unknown>>;
+  const provider = r.provider as { name?: unknown } | undefined;
+  return (
+    r.schema === 1 &&
+    typeof r.fingerprint === 'string' &&
+    (r.status === 'ready' || r.status === 'in-progress') &&
+    PROVIDER_NAMES.some((n) => n === provider?.name) &&
+    PROJECT_TYPES.some((t) => t === r.projectType) &&
+    !!r.python && typeof r.python === 'object'
+  );
 }

@@ -1,13 +1,9 @@
 import type { Executor } from '../contracts.js';
 import { normalizeName } from '../detect/requirement-names.js';
 import { PymgrError } from '../errors.js';
+import type { IsolationCheck } from '../types.js';
 
-/** One isolation check and its outcome. */
-export interface IsolationCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+export type { IsolationCheck };
 
 export interface IsolationReport {
   verified: boolean;

@@ -31,7 +31,8 @@
  * `tool.uv.dev-dependencies`) where the project defines one.
  */
 import { posix as path } from 'node:path';
-import type { Executor, InstallPlan, InstallStep } from '../contracts.js';
+import type { Executor, InstallPlan, InstallStep, ProjectType } from '../contracts.js';
+import type { ProjectFiles, Reason } from '../types.js';
 import type { PymgrConfig } from '../config/schema.js';
 import { PymgrError } from '../errors.js';
 import { findPythonRequest, MISE_TOML_FILES } from './find-python-request.js';
@@ -46,28 +47,8 @@ import {
 import { discoverRequirementFiles, readRequirementNames } from './requirement-files.js';
 import { normalizeName, parseRequirementName } from './requirement-names.js';
 
-export type ProjectType = 'uv' | 'rye' | 'pyproject' | 'setuptools' | 'requirements';
-
-export interface Reason {
-  rule: string;
-  file?: string;
-  message: string;
-}
-
-export interface ProjectFiles {
-  pyproject?: string;
-  uvLock?: string;
-  ryeLocks: string[];
-  setupPy?: string;
-  setupCfg?: string;
-  /** Requirement files installed directly (configured, or discovered and selected). */
-  requirements: string[];
-  constraints: string[];
-  pythonVersionFile?: string;
-  toolVersions?: string;
-  miseToml?: string;
-  runtimeTxt?: string;
-}
+export type { ProjectType } from '../contracts.js';
+export type { ProjectFiles, Reason } from '../types.js';
 
 export interface ProjectDetection {
   projectDir: string;

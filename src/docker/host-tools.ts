@@ -15,7 +15,7 @@ import { access, open, readFile, realpath, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PymgrConfigInput } from '../config/schema.js';
-import { defaultToolsDir } from '../core/context.js';
+import { defaultToolsDir } from '../core/paths.js';
 import { findOnPath } from '../executor/which.js';
 import type { DockerExecutor } from './docker-executor.js';
 import { packFile } from './tar-archive.js';

@@ -13,6 +13,7 @@ import { HostExecutor } from '../../src/executor/host-executor.js';
 import { assertGitConfigUnchanged, listTree, makeGitPyenvRoot, snapshotGitConfig } from '../helpers/pyenv.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
 import { findPyenvRoot, requireTool } from '../helpers/tools.js';
+import { renderDoctorReport } from '../../src/cli/render.js';
 
 const machineRoot = findPyenvRoot();
 const hasPyenv = requireTool('pyenv', machineRoot);
@@ -43,7 +44,7 @@ describe.skipIf(!hasGitCheckout || !isRoot)('pymgr doctor', () => {
     expect(problem!.message).toContain('dubious ownership');
     expect(problem!.fix).toContain(`safe.directory=${root}`);
     expect(problem!.fix).toContain('chown -R');
-    expect(report.text).toContain('PYENV_ROOT_FOREIGN_OWNER');
+    expect(renderDoctorReport(report)).toContain('PYENV_ROOT_FOREIGN_OWNER');
     expect(report.ok).toBe(true);
     assertGitConfigUnchanged(gitConfig);
   });

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupTemp, rejection, thrown, writeTree } from '../helpers/project.js';
-import { describeSources, loadConfig } from '../../src/config/load-config.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { describeSources } from '../../src/config/describe-sources.js';
 import { readEnvConfig, RESERVED_ENV_VARIABLES } from '../../src/config/read-env-config.js';
 
 afterEach(cleanupTemp);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderName } from '../../src/contracts.js';
 import type { ProjectDetection, ProjectType } from '../../src/detect/detect-project.js';
-import { selectProvider } from '../../src/detect/select-provider.js';
+import { selectProvider } from '../../providers/index.js';
 import { config } from './detect-helpers.js';
 
 function detection(projectType: ProjectType, hasMiseConfig = false): ProjectDetection {

@@ -13,6 +13,7 @@ import { doctor, type DoctorReport } from '../../src/api/doctor.js';
 import { PymgrError } from '../../src/errors.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
 import { cleanupTemp, makeTemp, writeTree } from '../helpers/project.js';
+import { renderDoctorReport } from '../../src/cli/render.js';
 
 /** A directory with a `uv` on it, so the uv probe always has a program to run (and fail). */
 function makeFakeUvBin(): string {
@@ -37,7 +38,7 @@ function expectEveryProblemHasFix(report: DoctorReport): void {
     expect(typeof p.fix, `${p.code}: ${p.message}`).toBe('string');
     expect(p.fix!.trim(), `${p.code}: ${p.message}`).not.toBe('');
   }
-  for (const p of report.problems) expect(report.text).toContain(`fix: ${p.fix}`);
+  for (const p of report.problems) expect(renderDoctorReport(report)).toContain(`fix: ${p.fix}`);
 }
 
 describe('doctor: every problem has a fix', () => {
@@ -49,14 +50,14 @@ describe('doctor: every problem has a fix', () => {
   it('probes that throw a plain Error: PROBE_FAILED with a fix', async () => {
     const report = await doctor({ projectDir: makeTemp('pymgr-doctor-fix-'), env: {}, toolsDir: makeTemp(), executor: plainError() });
     const failed = report.problems.filter((p) => p.code === 'PROBE_FAILED');
-    expect(failed.length, report.text).toBeGreaterThan(0);
+    expect(failed.length, renderDoctorReport(report)).toBeGreaterThan(0);
     expect(failed[0].message).toContain('exploded');
     expectEveryProblemHasFix(report);
   });
 
   it('probes that throw a PymgrError without a hint: its code, with a fix', async () => {
     const report = await doctor({ projectDir: makeTemp('pymgr-doctor-fix-'), env: {}, toolsDir: makeTemp(), executor: hintless() });
-    expect(report.problems.some((p) => p.code === 'COMMAND_FAILED'), report.text).toBe(true);
+    expect(report.problems.some((p) => p.code === 'COMMAND_FAILED'), renderDoctorReport(report)).toBe(true);
     expectEveryProblemHasFix(report);
   });
 
@@ -74,7 +75,7 @@ describe('doctor: every problem has a fix', () => {
     expectEveryProblemHasFix(await doctor({ projectDir: broken, env: {}, toolsDir: makeTemp(), executor: hintless() }));
     const badConfig = writeTree({ 'requirements.txt': 'six\n', '.pymgrrc.json': '{"provider": "nope"}' }, 'pymgr-doctor-fix-');
     const report = await doctor({ projectDir: badConfig, env: {}, toolsDir: makeTemp(), executor: hintless() });
-    expect(report.problems.some((p) => p.code === 'CONFIG_INVALID'), report.text).toBe(true);
+    expect(report.problems.some((p) => p.code === 'CONFIG_INVALID'), renderDoctorReport(report)).toBe(true);
     expectEveryProblemHasFix(report);
   });
 });

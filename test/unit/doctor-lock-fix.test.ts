@@ -11,6 +11,7 @@ import type { ExecResult } from '../../src/contracts.js';
 import { doctor } from '../../src/api/doctor.js';
 import { HostExecutor } from '../../src/executor/host-executor.js';
 import { cleanupTemp, makeTemp, writeTree } from '../helpers/project.js';
+import { renderDoctorReport } from '../../src/cli/render.js';
 
 const DEAD_PID = 2 ** 22 + 54321;
 
@@ -66,7 +67,7 @@ describe('doctor --fix and the pymgr lock', () => {
     expect(readFileSync(join(lock, 'owner.json'), 'utf8')).toBe(taker);
     expect(report.fixed).toEqual([]);
     const held = report.problems.find((p) => p.code === 'LOCK_HELD');
-    expect(held, report.text).toBeDefined();
+    expect(held, renderDoctorReport(report)).toBeDefined();
     expect(held!.message).toContain(lock);
   });
 

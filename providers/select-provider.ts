@@ -1,36 +1,29 @@
 /**
  * Choosing the Python manager for a project. In order:
  * 1. `config.provider` when it is not `auto` (source `config`), available or not.
- * 2. What the project asks for (source `project`), when that manager is in `config.preference` and
- *    available: uv and rye projects → uv; a project with mise configuration (mise.toml, .mise.toml,
- *    .config/mise.toml, .tool-versions) → mise.
+ * 2. The first provider, in registry order, that claims the project (its manifest's `claims`:
+ *    uv claims uv and rye projects, mise claims projects with mise configuration), when that
+ *    manager is in `config.preference` and available (source `project`).
  * 3. The first available manager in `config.preference` (source `preference`).
  * 4. None available: the first in `config.preference` (source `preference`), whose reason says so; the
  *    pipeline then tries to provision it.
  */
-import type { ProviderName } from '../contracts.js';
-import type { PymgrConfig } from '../config/schema.js';
-import type { ProjectDetection } from './detect-project.js';
+import type { ProjectFacts, ProviderManifest, ProviderName } from '../src/contracts.js';
+import type { ProviderChoice, PymgrConfig } from '../src/core/kit.js';
 
-export interface ProviderChoice {
-  name: ProviderName;
-  source: 'config' | 'project' | 'preference';
-  reason: string;
-}
-
-/** What the project itself suggests, if anything, and why. */
-function findProjectPreference(detection: ProjectDetection): { name: ProviderName; why: string } | undefined {
-  if (detection.projectType === 'uv') return { name: 'uv', why: 'a uv project' };
-  if (detection.projectType === 'rye') return { name: 'uv', why: 'a rye project (its lock installs with uv)' };
-  if (detection.hasMiseConfig) {
-    const file = detection.files.miseToml ?? detection.files.toolVersions;
-    return { name: 'mise', why: `the project has mise configuration${file ? ` (${file})` : ''}` };
+/** What the project itself suggests, if anything, and why: the first claim in registry order. */
+function findProjectPreference(project: ProjectFacts, registry: readonly ProviderManifest[]): { name: ProviderName; why: string } | undefined {
+  for (const manifest of registry) {
+    const why = manifest.claims(project);
+    if (why) return { name: manifest.name, why };
   }
   return undefined;
 }
 
-export async function selectProvider(
-  detection: ProjectDetection,
+/** Choose among the manifests of `registry` (providers/index.ts passes its own). */
+export async function chooseProvider(
+  registry: readonly ProviderManifest[],
+  project: ProjectFacts,
   config: PymgrConfig,
   isAvailable: (name: ProviderName) => Promise<boolean>,
 ): Promise<ProviderChoice> {
@@ -38,7 +31,7 @@ export async function selectProvider(
     return { name: config.provider, source: 'config', reason: `provider "${config.provider}" is set in the configuration` };
   }
   const notes: string[] = [];
-  const suggested = findProjectPreference(detection);
+  const suggested = findProjectPreference(project, registry);
   if (suggested) {
     if (!config.preference.includes(suggested.name)) {
       notes.push(`${suggested.why} suggests ${suggested.name}, which is not in preference`);

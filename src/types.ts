@@ -1,0 +1,203 @@
+/**
+ * Every public type of the verbs in one place: what the verbs of src/api/ take (setup, detect,
+ * showConfig, describeEnv, run, doctor) and what they return. Results are data, never text: the
+ * CLI (src/cli/) alone renders them. Names of managers, project types and env states are the
+ * narrow unions of src/contracts.ts and {@link EnvState}, never plain strings.
+ */
+import type { Executor, InstallPlan, InstallReport, OutputStream, Problem, ProbeResult, ProgressEvent, ProjectType, ProviderName } from './contracts.js';
+import type { PymgrConfigInput } from './config/schema.js';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** What every verb accepts. */
+export interface CommonOptions {
+  /** The project directory (where the executor runs). Default: the current directory (host only). */
+  projectDir?: string;
+  /** Where commands run. Default: a HostExecutor. */
+  executor?: Executor;
+  /** Config values from CLI flags (highest precedence). */
+  flags?: PymgrConfigInput;
+  /** An explicit config file (an error when it cannot be read). */
+  configFile?: string;
+  /** Environment to read PYMGR_* from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** pymgr's tools directory (default: $PYMGR_TOOLS_DIR, else ~/.cache/pymgr/tools where the executor runs). */
+  toolsDir?: string;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** Options of `setup`. */
+export interface SetupOptions extends CommonOptions {
+  /** How long to wait for another setup of the same env (default 10 minutes). */
+  lockTimeoutMs?: number;
+  /**
+   * In a container, first copy the host's uv (and mise, when the project or config asks for mise)
+   * into pymgr's tools directory there, when the platforms match (default true). Otherwise the
+   * providers use what the image has, or install uv with the image's pip.
+   */
+  copyHostTools?: boolean;
+}
+
+/** Options of `run`. */
+export interface RunOptions extends CommonOptions {
+  /** The program and its arguments, run with the venv's bin first on PATH. */
+  command: string[];
+  /**
+   * Where the command's output goes. Without it, on the host the command inherits this
+   * process's standard streams (a terminal stays a terminal); in a container its output is dropped.
+   */
+  onOutput?: (stream: OutputStream, chunk: string) => void;
+}
+
+/** Options of `doctor`. */
+export interface DoctorOptions extends CommonOptions {
+  /** Apply the fixes marked `fixable` (safe, non-destructive ones only). */
+  fix?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** What setup did to the venv directory. */
+export type VenvAction = 'created' | 'reused' | 'updated' | 'rebuilt';
+
+/**
+ * The one vocabulary for an env, used by `describeEnv` and `doctor`:
+ * - `ready`: set up, verified now, and nothing that decides it has changed since;
+ * - `outdated`: verified, but the project, its config or the manager changed (run `pymgr setup`);
+ * - `incomplete`: it works, but the last setup did not finish (or pymgr has no record of it);
+ * - `broken`: it fails verification;
+ * - `missing`: there is no venv;
+ * - `not-a-venv`: the venv path holds something that is not a venv (pymgr never touches it).
+ */
+export type EnvState = 'ready' | 'outdated' | 'incomplete' | 'broken' | 'missing' | 'not-a-venv';
+
+/** One isolation check and its outcome. */
+export interface IsolationCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Why detection decided something: the rule, its message, and the file it read. */
+export interface Reason {
+  rule: string;
+  file?: string;
+  message: string;
+}
+
+/** The project files detection found (absolute paths). */
+export interface ProjectFiles {
+  pyproject?: string;
+  uvLock?: string;
+  ryeLocks: string[];
+  setupPy?: string;
+  setupCfg?: string;
+  /** Requirement files installed directly (configured, or discovered and selected). */
+  requirements: string[];
+  constraints: string[];
+  pythonVersionFile?: string;
+  toolVersions?: string;
+  miseToml?: string;
+  runtimeTxt?: string;
+}
+
+/** The manager chosen for a project, and why. */
+export interface ProviderChoice {
+  name: ProviderName;
+  /** `config`: the provider setting; `project`: a provider claimed the project; `preference`: the first available. */
+  source: 'config' | 'project' | 'preference';
+  reason: string;
+}
+
+/** The result of `setup`: a verified env. */
+export interface SetupResult {
+  projectDir: string;
+  projectType: ProjectType;
+  provider: { name: ProviderName; version?: string; path?: string; foundBy?: string; chosenBy: ProviderChoice['source']; reason: string };
+  python: { version: string; executable: string; base: string; request: string; source: string; sourcePath?: string };
+  venv: { path: string; action: VenvAction };
+  isolation: { verified: boolean; checks: IsolationCheck[] };
+  install: InstallReport;
+  reasons: string[];
+  durationMs: number;
+}
+
+/** The result of `detect`: what setup would do, nothing changed. */
+export interface DetectResult {
+  projectDir: string;
+  projectType: ProjectType;
+  provider: ProviderChoice;
+  /** The request (`raw`), its canonical form (`request`) and where it came from. */
+  python: { raw: string; request: string; source: string; sourcePath?: string };
+  venv: string;
+  files: ProjectFiles;
+  plan: { steps: InstallPlan['steps']; expected: string[] };
+  reasons: Reason[];
+}
+
+/** One row of `pymgr config`: a key, its value and where the value came from. */
+export interface SourceRow {
+  /** Dotted key path, e.g. `index.offline`. */
+  key: string;
+  /** The resolved value (`undefined` for an optional key nobody set). */
+  value: unknown;
+  /** `default`, `file`, `env` or `flag`. */
+  source: 'default' | 'file' | 'env' | 'flag';
+  /** The file or the environment variable, when there is one. */
+  where?: string;
+}
+
+/** The result of `showConfig`: the resolved config and where every value came from. */
+export interface ShownConfig {
+  file?: string;
+  config: unknown;
+  values: SourceRow[];
+}
+
+/** The result of `describeEnv`: the env as it is, nothing changed. */
+export interface EnvReport {
+  path: string;
+  state: EnvState;
+  detail?: string;
+  python?: { version: string; executable: string; base?: string };
+  provider?: { name: ProviderName; version?: string; path?: string };
+  projectType?: ProjectType;
+  updatedAt?: string;
+  checks: IsolationCheck[];
+}
+
+/** The result of `run`: the command's exit status (its output went where the caller said). */
+export interface RunResult {
+  /** The command's exit status; 128+n for a signal; 127 when the program was not found. */
+  exitCode: number;
+  command: string[];
+  venvPath: string;
+  /** The program was not found on the venv-first PATH. */
+  notFound: boolean;
+}
+
+/** A problem and what it is about (a manager, the env, the project, the config). */
+export interface DoctorProblem extends Problem {
+  subject: string;
+}
+
+/** What doctor found about one manager: its probe, every problem with a fix. */
+export type DoctorManager = ProbeResult;
+
+/** The result of `doctor`. */
+export interface DoctorReport {
+  /** True when no error-level problem remains (warnings do not count). */
+  ok: boolean;
+  projectDir: string;
+  /** The detected project, or why none was detected. */
+  project: { type: ProjectType; python: string; pythonSource: string; provider?: { name: ProviderName; reason: string } } | { error: string };
+  venv?: { path: string; state: EnvState; detail?: string };
+  managers: DoctorManager[];
+  /** Every problem still present (after fixes, when `fix` was given). */
+  problems: DoctorProblem[];
+  /** What `fix: true` did, one line each. */
+  fixed: string[];
+}
