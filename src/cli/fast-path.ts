@@ -18,8 +18,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
-import type { SetupResult } from '../api/setup.js';
+import type { SetupResult } from '../types.js';
 import { mergeEnv } from '../executor/env.js';
+import { pymgrCacheDir, statePath } from '../core/paths.js';
 import { inspectVenv } from '../core/verify.js';
 
 const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
@@ -44,8 +45,7 @@ interface QuickRecord {
 }
 
 function cacheDir(env: Record<string, string | undefined>): string {
-  const base = env.PYMGR_STATE_DIR || join(env.XDG_CACHE_HOME || join(env.HOME || '/root', '.cache'), 'pymgr');
-  return join(base, 'quick');
+  return join(pymgrCacheDir(env), 'quick');
 }
 
 /** The key: a hash of every input outside the files that decides the answer. */
@@ -142,7 +142,7 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
     if (record.schema !== 1) return undefined;
     const sigs = await Promise.all(record.watch.map(([p]) => observe(p)));
     if (sigs.some((s, i) => s !== record.watch[i][1])) return undefined;
-    const state = JSON.parse(await fs.readFile(join(record.venvPath, '.pymgr', 'state.json'), 'utf8'));
+    const state = JSON.parse(await fs.readFile(statePath(record.venvPath), 'utf8'));
     if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
     const version = record.result.python.version;
     const check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], { versionOk: (v) => v === version });
