@@ -181,7 +181,16 @@ export type InstallStep =
   /** Install the project itself (setup.py, setup.cfg or pyproject). */
   | { kind: 'project'; path: string; editable: boolean; extras: string[]; groups: string[]; constraints?: string[] }
   /** A uv project: `uv sync` (uv) or the lock's pins through pip (other providers). */
-  | { kind: 'uv-project'; path: string; lockFile?: string; extras: string[]; groups: string[]; dev: boolean }
+  | {
+      kind: 'uv-project';
+      path: string;
+      lockFile?: string;
+      extras: string[];
+      groups: string[];
+      dev: boolean;
+      /** What to do with the lock (`dependencies.lock`): `uv sync --locked`, `--frozen`, or re-lock. */
+      lock: 'locked' | 'frozen' | 'update';
+    }
   /** A rye project: its `requirements.lock` (and `requirements-dev.lock` with dev), `-e file:.` meaning the project. */
   | { kind: 'rye-lock'; path: string; files: string[] };
 

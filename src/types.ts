@@ -14,6 +14,12 @@ import type { PymgrConfigInput } from './config/schema.js';
 export interface CommonOptions {
   /** The project directory (where the executor runs). Default: the current directory (host only). */
   projectDir?: string;
+  /**
+   * When the project directory is not itself a Python project, use the nearest directory above it
+   * that is one (as uv and git do), stopping at the home directory or the file-system root. The CLI
+   * sets it when no directory is given. Default false: a directory named explicitly is the project.
+   */
+  searchUp?: boolean;
   /** Where commands run. Default: a HostExecutor. */
   executor?: Executor;
   /** Config values from CLI flags (highest precedence). */

@@ -142,7 +142,7 @@ export async function installPlanWithInstaller(
         const optional = step.dev && !step.groups.includes('dev') ? ['dev'] : [];
         const groupReqs = await readGroupRequirements(ctx, step.path, groups, optional);
         const extraArgs: string[] = [];
-        if (step.lockFile) {
+        if (step.lockFile && step.lock !== 'update') {
           const pins = pinsFromUvLock(await ctx.executor.readFile(step.lockFile));
           const constraints = `${venv.path}/.pymgr/uv-lock-constraints.txt`;
           await ctx.executor.mkdir(`${venv.path}/.pymgr`, { recursive: true });

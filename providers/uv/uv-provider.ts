@@ -234,7 +234,7 @@ export class UvProvider implements Provider {
     report: InstallReport,
   ): Promise<void> {
     const args = ['sync', '--python', venv.python];
-    if (step.lockFile) args.push('--locked');
+    if (step.lockFile && step.lock !== 'update') args.push(step.lock === 'frozen' ? '--frozen' : '--locked');
     for (const e of step.extras) args.push('--extra', e);
     for (const g of step.groups) args.push('--group', g);
     if (!step.dev) args.push('--no-dev');
@@ -250,12 +250,14 @@ export class UvProvider implements Provider {
     if (res.exitCode !== 0) {
       if (step.lockFile && /needs to be updated|--locked/.test(res.stderr)) {
         throw new PymgrError('PROJECT_INVALID', `${step.lockFile} is out of date with ${step.path}/pyproject.toml`, {
-          hint: 'Run `uv lock` in the project and commit the new uv.lock. pymgr installs with --locked and never re-locks silently.',
+          hint: 'Pass --frozen to install exactly what uv.lock says, or --relock to re-lock it for this env (config dependencies.lock: frozen | update); as the project\'s maintainer, run `uv lock` and commit it. pymgr never re-locks unasked.',
           details: { file: step.lockFile, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') },
         });
       }
       throw commandFailed(ctx.executor, res, 'sync the uv project', 'The output above says what uv could not do.');
     }
-    report.notes.push(step.lockFile ? 'uv project synced from uv.lock (--locked)' : 'uv project synced (no uv.lock existed; uv wrote one)');
+    report.notes.push(
+      !step.lockFile ? 'uv project synced (no uv.lock existed; uv wrote one)' : step.lock === 'update' ? 'uv project re-locked and synced (uv.lock updated)' : `uv project synced from uv.lock (--${step.lock})`,
+    );
   }
 }

@@ -6,6 +6,7 @@ import { providerAvailability, providerLoader, resolveProject } from '../core/co
 import { computeFingerprint } from '../core/fingerprint.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { stateDir } from '../core/paths.js';
+import { describeSelection } from '../core/selection.js';
 import { readState, writeState } from '../core/state.js';
 import { assertIsolated, inspectVenv } from '../core/verify.js';
 import type { IsolationCheck, SetupOptions, SetupResult, VenvAction } from '../types.js';
@@ -49,7 +50,8 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const { config } = ctx;
   const providerFor = providerLoader(createProvider);
   const available = providerAvailability(ctx, providerFor);
-  ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}` });
+  const root = detection.reasons.find((r) => r.rule === 'project-root');
+  ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}${root ? ` (${root.message.replace(/^project root \S+: /, '')})` : ''}${describeSelection(detection.plan.steps)}` });
   if (executor.kind === 'docker' && options.copyHostTools !== false) await copyManagersIn(ctx, detection.hasMiseConfig);
   const choice = await selectProvider(detection, config, available);
   const provider = await providerFor(choice.name);

@@ -17,7 +17,16 @@ interface GlobalOpts {
   findLinks?: string[];
   docker?: string;
   fix?: boolean;
+  frozen?: boolean;
+  locked?: boolean;
+  relock?: boolean;
+  extra?: string[];
+  allExtras?: boolean;
+  group?: string[];
+  dev?: boolean;
 }
+
+const repeatable = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Config values given as flags (the highest precedence). */
 function flagsFrom(o: GlobalOpts): PymgrConfigInput {
@@ -30,6 +39,15 @@ function flagsFrom(o: GlobalOpts): PymgrConfigInput {
   if (o.indexUrl !== undefined) index.url = o.indexUrl;
   if (o.findLinks?.length) index.findLinks = o.findLinks;
   if (Object.keys(index).length) flags.index = index;
+  const dependencies: Record<string, unknown> = {};
+  if (o.frozen) dependencies.lock = 'frozen';
+  if (o.locked) dependencies.lock = 'locked';
+  if (o.relock) dependencies.lock = 'update';
+  if (o.extra?.length) dependencies.extras = o.extra;
+  if (o.allExtras) dependencies.allExtras = true;
+  if (o.group?.length) dependencies.groups = o.group;
+  if (o.dev) dependencies.dev = true;
+  if (Object.keys(dependencies).length) flags.dependencies = dependencies;
   return flags as PymgrConfigInput;
 }
 
@@ -44,6 +62,14 @@ async function executorFor(o: GlobalOpts): Promise<Executor | undefined> {
   return DockerExecutor.connect(o.docker);
 }
 
+/**
+ * The options every verb gets from the command line. Without a directory argument the project is
+ * the current directory or, when that is not a Python project, the nearest one above it.
+ */
+async function commonOptions(dir: string | undefined, o: GlobalOpts, executor?: Executor) {
+  return { projectDir: dir, searchUp: dir === undefined, executor: executor ?? (await executorFor(o)), flags: flagsFrom(o), configFile: configPath(o) };
+}
+
 function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean } = {}): Command {
   if (opts.dir !== false) cmd.argument('[dir]', 'project directory (inside the container with --docker)');
   cmd.option('--json', 'print exactly one JSON document on stdout');
@@ -56,7 +82,14 @@ function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean } = {})
       .option('--venv <path>', 'venv path (relative to the project directory)')
       .option('--offline', 'never touch the network')
       .option('--index-url <url>', 'primary package index')
-      .option('--find-links <dir>', 'a directory or URL of distributions (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--find-links <dir>', 'a directory or URL of distributions (repeatable)', repeatable)
+      .addOption(new Option('--frozen', 'install exactly what the lock file says (uv sync --frozen)').conflicts(['locked', 'relock']))
+      .addOption(new Option('--locked', 'refuse a lock file that is out of date (the default)').conflicts(['relock']))
+      .option('--relock', 're-lock when the lock file is out of date (uv sync without --locked)')
+      .option('--extra <name>', 'install this extra of the project (repeatable)', repeatable)
+      .option('--all-extras', 'install every extra the project defines')
+      .option('--group <name>', 'install this dependency group (repeatable)', repeatable)
+      .option('--dev', 'install development dependencies (the dev group, rye\'s dev lock)')
       .option('--docker <container>', 'run inside this Docker container (id or name)');
   }
   return cmd;
@@ -106,10 +139,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       }
       const { setup } = await import('../api/setup.js');
       const options = {
-        projectDir: dir,
-        executor: await executorFor(o),
-        flags: flagsFrom(o),
-        configFile: configPath(o),
+        ...(await commonOptions(dir, o)),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
       };
       const result = await setup(options);
@@ -122,7 +152,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   addCommon(program.command('detect').description('show what pymgr detects: project type, Python request, provider')).action(
     wrap(async (dir, o) => {
       const { detect } = await import('../api/detect.js');
-      const d = await detect({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
+      const d = await detect(await commonOptions(dir, o));
       if (o.json) printJson(io, d);
       else io.stdout((await import('./render.js')).renderDetect(d));
       return 0;
@@ -132,7 +162,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   addCommon(program.command('config').description('show the resolved config and where each value came from')).action(
     wrap(async (dir, o) => {
       const { showConfig } = await import('../api/config.js');
-      const shown = await showConfig({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
+      const shown = await showConfig(await commonOptions(dir, o));
       if (o.json) printJson(io, shown);
       else io.stdout((await import('./render.js')).renderConfig(shown));
       return 0;
@@ -151,7 +181,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).action(
     wrap(async (dir, o) => {
       const { describeEnv } = await import('../api/env.js');
-      const env = await describeEnv({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o) });
+      const env = await describeEnv(await commonOptions(dir, o));
       if (o.json) printJson(io, env);
       else io.stdout((await import('./render.js')).renderEnv(env));
       return env.state === 'ready' ? 0 : 1;
@@ -171,10 +201,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       const { run } = await import('../api/run.js');
       const executor = await executorFor(o);
       const res = await run({
-        projectDir: dir,
-        executor,
-        flags: flagsFrom(o),
-        configFile: configPath(o),
+        ...(await commonOptions(dir, o, executor)),
         command: runCommand,
         // On the host the command inherits the terminal; a container's output is streamed here.
         onOutput: executor ? (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)) : undefined,
@@ -189,7 +216,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     .action(
       wrap(async (dir, o) => {
         const { doctor } = await import('../api/doctor.js');
-        const report = await doctor({ projectDir: dir, executor: await executorFor(o), flags: flagsFrom(o), configFile: configPath(o), fix: !!o.fix });
+        const report = await doctor({ ...(await commonOptions(dir, o)), fix: !!o.fix });
         if (o.json) printJson(io, report);
         else io.stdout((await import('./render.js')).renderDoctorReport(report));
         return report.ok ? 0 : 1;

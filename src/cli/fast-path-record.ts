@@ -11,6 +11,7 @@
  * written only when they still hash to the fingerprint the setup verified: a file added or edited
  * while the setup ran is never recorded as unchanged.
  */
+import { dirname, resolve as resolveHostPath } from 'node:path';
 import { CONFIG_SEARCH_PLACES } from '../config/find-config-file.js';
 import { executorOf, resolveProject } from '../core/context.js';
 import { collectDependencyInputs, computeFingerprint } from '../core/fingerprint.js';
@@ -51,6 +52,9 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     if (bin) files.push(...(env.PATH ?? '').split(':').filter(Boolean).map((d) => `${d}/${bin}`));
     files.push(`${pyenvRootFrom(env)}/version`);
     const dirs = [projectDir, p('requirements'), p('.config')];
+    // Found by searching up from a directory below it: a project file appearing in any directory
+    // on the way would make that directory the project.
+    for (let d = resolveHostPath(key.projectDir); d.startsWith(`${projectDir}/`); d = dirname(d)) dirs.push(d);
     const expected = config.verify.packages ? detection.plan.expected : [];
     await writeQuickRecord(key, { venvPath, fingerprint: state.fingerprint, files, dirs, expected, result }, async () => {
       // Inputs as they are now: the same plan (no requirement file appeared) and the same content.

@@ -2,11 +2,12 @@
  * The human form of every verb's result. The library returns data; only the CLI turns it into
  * text (JSON mode prints the data itself, through printJson).
  */
+import { describeSelection } from '../core/selection.js';
 import type { DetectResult, DoctorReport, EnvReport, ShownConfig } from '../types.js';
 
 export function renderDetect(d: DetectResult): string {
   return (
-    `project:  ${d.projectDir}\ntype:     ${d.projectType}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n` +
+    `project:  ${d.projectDir}\ntype:     ${d.projectType}${describeSelection(d.plan.steps)}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n` +
     `reasons:\n${d.reasons.map((r) => `  - ${r.message}${r.file ? ` [${r.file}]` : ''}`).join('\n')}\n`
   );
 }

@@ -84,6 +84,11 @@ export const configSchema = z
         groups: z.array(z.string().min(1)).default([]).describe('Dependency groups (PEP 735) to install.'),
         editable: z.boolean().default(true).describe('Install the project itself in editable mode.'),
         dev: z.boolean().default(false).describe('Install development dependencies (uv dev group, rye dev lock).'),
+        allExtras: z.boolean().default(false).describe('Install every extra the project defines (as uv sync --all-extras).'),
+        lock: z
+          .enum(['locked', 'frozen', 'update'])
+          .default('locked')
+          .describe('Lock files (uv.lock, rye): locked refuses a stale lock, frozen installs exactly what the lock says, update re-locks.'),
       })
       .prefault({}),
     index: z

@@ -7,11 +7,11 @@ import type { Executor, Provider, ProviderContext, ProviderName } from '../contr
 import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import type { PymgrConfig } from '../config/schema.js';
 import { detectProject, type ProjectDetection } from '../detect/detect-project.js';
-import { PymgrError } from '../errors.js';
+import { isPymgrError, PymgrError } from '../errors.js';
 import { HostExecutor } from '../executor/host-executor.js';
 import type { CommonOptions } from '../types.js';
 import { memoise } from './memo.js';
-import { defaultToolsDir } from './paths.js';
+import { defaultToolsDir, homeDir } from './paths.js';
 
 export type { CommonOptions };
 
@@ -32,12 +32,49 @@ export function executorOf(options: CommonOptions): Executor {
 /** Load config, detect the project and build the provider context. */
 export async function resolveProject(options: CommonOptions): Promise<Resolved> {
   const executor = executorOf(options);
-  const projectDir = await resolveProjectDir(executor, options.projectDir);
-  const resolved = await loadConfig({ projectDir, env: options.env, flags: options.flags, configFile: options.configFile, executor });
-  const detection = await detectProject(executor, projectDir, resolved.config);
+  const start = await resolveProjectDir(executor, options.projectDir);
+  const load = (projectDir: string) => loadConfig({ projectDir, env: options.env, flags: options.flags, configFile: options.configFile, executor });
+  let projectDir = start;
+  let resolved = await load(projectDir);
+  let detection: ProjectDetection;
+  try {
+    detection = await detectProject(executor, projectDir, resolved.config);
+  } catch (err) {
+    if (!options.searchUp || !isPymgrError(err, 'PROJECT_UNRECOGNISED')) throw err;
+    const found = await findProjectAbove(executor, start, resolved.config, err);
+    projectDir = found.dir;
+    resolved = await load(projectDir);
+    detection = await detectProject(executor, projectDir, resolved.config);
+    detection.reasons.unshift({ rule: 'project-root', file: projectDir, message: `project root ${projectDir}: the nearest Python project above ${start}` });
+  }
   const venvPath = venvPathFor(projectDir, resolved.config);
   const ctx = await createContext(options, executor, projectDir, resolved.config);
   return { executor, projectDir, resolved, detection, venvPath, ctx };
+}
+
+/**
+ * The nearest directory above `start` that is a Python project, up to the home directory (when
+ * `start` is inside it) or the file-system root. A broken project on the way is the answer too
+ * (its error is thrown: it is the project the user is in). None: PROJECT_UNRECOGNISED saying how far
+ * pymgr looked.
+ */
+async function findProjectAbove(executor: Executor, start: string, config: PymgrConfig, notHere: PymgrError): Promise<{ dir: string }> {
+  const home = homeDir(await executor.getEnv());
+  const stop = start === home || start.startsWith(`${home}/`) ? home : '/';
+  for (let dir = start; dir !== stop; ) {
+    dir = posix.dirname(dir);
+    try {
+      await detectProject(executor, dir, config);
+      return { dir };
+    } catch (err) {
+      if (!isPymgrError(err, 'PROJECT_UNRECOGNISED')) throw err;
+    }
+  }
+  throw new PymgrError('PROJECT_UNRECOGNISED', `No Python project found in ${start} or any directory above it (up to ${stop})`, {
+    hint: notHere.hint,
+    cause: notHere,
+    details: { projectDir: start, searchedUpTo: stop },
+  });
 }
 
 /** The provider context of one command (its probes are memoised against it). */

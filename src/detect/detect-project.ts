@@ -415,8 +415,13 @@ async function buildPlan(
   configuredRequirements: boolean,
   reasons: Reason[],
 ): Promise<InstallPlan> {
-  const deps = config.dependencies;
   const dir = ctx.projectDir;
+  // --all-extras: every extra the project defines, named (every installer then gets the same list).
+  const definedExtras = Object.keys(ctx.pyproject?.optionalDependencies ?? ctx.setupCfg?.extrasRequire ?? {});
+  const deps = config.dependencies.allExtras ? { ...config.dependencies, extras: definedExtras } : config.dependencies;
+  if (config.dependencies.allExtras) {
+    reasons.push({ rule: 'plan-all-extras', message: `all extras: ${definedExtras.join(', ') || '(the project defines none)'}` });
+  }
   const steps: InstallStep[] = [];
   const expected = new Expected();
   const py = ctx.pyproject;
@@ -505,8 +510,9 @@ async function buildPlan(
       const uv = (py?.tool.uv ?? {}) as Record<string, unknown>;
       const legacyDev = Array.isArray(uv['dev-dependencies']) ? (uv['dev-dependencies'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
       checkSelections(py?.dependencyGroups ?? {}, legacyDev.length > 0 ? ['dev'] : []);
-      steps.push({ kind: 'uv-project', path: dir, ...(ctx.files.uvLock ? { lockFile: ctx.files.uvLock } : {}), extras: [...deps.extras], groups: [...deps.groups], dev: deps.dev });
-      reasons.push({ rule: 'plan-uv-project', file: ctx.files.uvLock ?? ctx.files.pyproject, message: ctx.files.uvLock ? 'install the uv project from uv.lock' : 'install the uv project (no uv.lock: resolved at install time)' });
+      steps.push({ kind: 'uv-project', path: dir, ...(ctx.files.uvLock ? { lockFile: ctx.files.uvLock } : {}), extras: [...deps.extras], groups: [...deps.groups], dev: deps.dev, lock: deps.lock });
+      const lockUse = { locked: 'from uv.lock', frozen: 'exactly as uv.lock says (frozen: not checked against pyproject.toml)', update: 're-locked (uv.lock is updated to match pyproject.toml)' }[deps.lock];
+      reasons.push({ rule: 'plan-uv-project', file: ctx.files.uvLock ?? ctx.files.pyproject, message: ctx.files.uvLock ? `install the uv project ${lockUse}` : 'install the uv project (no uv.lock: resolved at install time)' });
       const packaged = py?.hasProjectTable === true && (uv.package === true || (uv.package !== false && py.hasBuildSystem));
       if (packaged) expected.add(normalizeMaybe(py?.name));
       const groups = [...deps.groups];
@@ -522,7 +528,10 @@ async function buildPlan(
       if (deps.dev && !ctx.files.ryeLocks.some((f) => path.basename(f) === 'requirements-dev.lock')) {
         reasons.push({ rule: 'plan-rye-no-dev-lock', message: 'dependencies.dev is set but there is no requirements-dev.lock' });
       }
-      const mainLock = locks.find((f) => path.basename(f) === 'requirements.lock');
+      const mainLock = deps.lock === 'update' ? undefined : locks.find((f) => path.basename(f) === 'requirements.lock');
+      if (deps.lock === 'update' && locks.length) {
+        reasons.push({ rule: 'plan-rye-relock', message: 'dependencies.lock is update: the rye lock files are not used; the project is resolved from pyproject.toml' });
+      }
       if (mainLock) {
         const files = locks;
         steps.push({ kind: 'rye-lock', path: dir, files });

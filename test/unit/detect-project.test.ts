@@ -89,7 +89,7 @@ describe('project type rules (fixtures)', () => {
     const d = await detect(dir);
     expect(d.projectType).toBe('uv');
     expect(ruleOf(d)).toBe('uv-lock');
-    expect(d.plan.steps).toEqual([{ kind: 'uv-project', path: dir, lockFile: join(dir, 'uv.lock'), extras: [], groups: [], dev: false }]);
+    expect(d.plan.steps).toEqual([{ kind: 'uv-project', path: dir, lockFile: join(dir, 'uv.lock'), extras: [], groups: [], dev: false, lock: 'locked' }]);
     expect(d.plan.expected).toEqual(['pymgr-fixture-uv', 'six']);
     const dev = await detect(dir, { dependencies: { dev: true, extras: ['idna'] } });
     expect(dev.plan.steps[0]).toMatchObject({ kind: 'uv-project', dev: true, extras: ['idna'] });
@@ -116,7 +116,7 @@ describe('project type rules (temporary projects)', () => {
     const d = await detect(dir);
     expect(d.projectType).toBe('uv');
     expect(ruleOf(d)).toBe('tool-uv');
-    expect(d.plan.steps).toEqual([{ kind: 'uv-project', path: dir, extras: [], groups: [], dev: false }]);
+    expect(d.plan.steps).toEqual([{ kind: 'uv-project', path: dir, extras: [], groups: [], dev: false, lock: 'locked' }]);
     // package = false: uv does not install the project itself.
     expect(d.plan.expected).toEqual(['six']);
   });
