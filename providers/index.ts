@@ -22,7 +22,16 @@ export function createProvider(name: ProviderName): Promise<Provider> {
   return manifest.load();
 }
 
-/** The manager for a project, from config, the registry's claims and `preference` (see select-provider.ts). */
-export function selectProvider(project: ProjectFacts, config: PymgrConfig, isAvailable: (name: ProviderName) => Promise<boolean>): Promise<ProviderChoice> {
-  return chooseProvider(PROVIDERS, project, config, isAvailable);
+/**
+ * The manager for a project, from config, the registry's claims and `preference` (see
+ * select-provider.ts). `configuredBy` names where a configured provider came from (`--provider`,
+ * `PYMGR_PROVIDER`, a config file), for the reason.
+ */
+export function selectProvider(
+  project: ProjectFacts,
+  config: PymgrConfig,
+  isAvailable: (name: ProviderName) => Promise<boolean>,
+  configuredBy?: string,
+): Promise<ProviderChoice> {
+  return chooseProvider(PROVIDERS, project, config, isAvailable, configuredBy);
 }

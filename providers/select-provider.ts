@@ -26,9 +26,10 @@ export async function chooseProvider(
   project: ProjectFacts,
   config: PymgrConfig,
   isAvailable: (name: ProviderName) => Promise<boolean>,
+  configuredBy?: string,
 ): Promise<ProviderChoice> {
   if (config.provider !== 'auto') {
-    return { name: config.provider, source: 'config', reason: `provider "${config.provider}" is set in the configuration` };
+    return { name: config.provider, source: 'config', reason: `provider "${config.provider}" is set ${configuredBy ? (configuredBy.startsWith('/') ? `in ${configuredBy}` : `by ${configuredBy}`) : 'in the configuration'}` };
   }
   const notes: string[] = [];
   const suggested = findProjectPreference(project, registry);

@@ -218,10 +218,17 @@ export interface VenvTarget {
 
 /** Progress events a long step reports (the CLI shows them; the library never prints). */
 export interface ProgressEvent {
+  /** The phase: `detect`, `lock`, `manager`, `python`, `venv`, `install`, `verify`, ... */
   step: string;
   message: string;
-  /** A line of a tool's output, for live display. */
+  /** One whole line of a tool's output (ending in a newline), for live display. */
   output?: string;
+  /**
+   * Set on the first event of a phase (`start`) and on the event that closes it when the next
+   * phase begins (`end`, with the phase's duration). Consumers that only show messages may ignore
+   * `end` events.
+   */
+  phase?: { state: 'start' } | { state: 'end'; durationMs: number };
 }
 
 /** Everything a provider call gets. */

@@ -1,4 +1,5 @@
 import { createProvider, selectProvider } from '../../providers/index.js';
+import { describeOrigin } from '../config/describe-sources.js';
 import { providerAvailability, resolveProject } from '../core/context.js';
 import type { CommonOptions, DetectResult } from '../types.js';
 
@@ -6,8 +7,8 @@ export type { DetectResult };
 
 /** What pymgr would do for a project, without changing anything (managers are only probed). */
 export async function detect(options: CommonOptions = {}): Promise<DetectResult> {
-  const { detection, venvPath, ctx } = await resolveProject(options);
-  const provider = await selectProvider(detection, ctx.config, providerAvailability(ctx, createProvider));
+  const { detection, venvPath, ctx, resolved } = await resolveProject(options);
+  const provider = await selectProvider(detection, ctx.config, providerAvailability(ctx, createProvider), describeOrigin(resolved, 'provider'));
   return {
     projectDir: detection.projectDir,
     projectType: detection.projectType,

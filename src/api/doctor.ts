@@ -1,4 +1,5 @@
 import type { Executor, Problem, ProbeResult, ProviderContext } from '../contracts.js';
+import { describeOrigin } from '../config/describe-sources.js';
 import { loadConfig } from '../config/load-config.js';
 import { defaultConfig, type PymgrConfig } from '../config/schema.js';
 import type { ProjectDetection } from '../detect/detect-project.js';
@@ -24,12 +25,14 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   const fixed: string[] = [];
   let ctx: ProviderContext;
   let detection: ProjectDetection | undefined;
+  let providerOrigin: string | undefined;
   let venvPath: string | undefined;
   let projectError: string | undefined;
   let projectDir: string;
 
   try {
     const r = await resolveProject({ ...options, executor });
+    providerOrigin = describeOrigin(r.resolved, 'provider');
     ctx = r.ctx;
     detection = r.detection;
     venvPath = r.venvPath;
@@ -85,7 +88,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   // The project's manager.
   let choice: ProviderChoice | undefined;
   if (detection) {
-    choice = await selectProvider(detection, ctx.config, async (n) => foundByName.get(n) ?? false);
+    choice = await selectProvider(detection, ctx.config, async (n) => foundByName.get(n) ?? false, providerOrigin);
     if (!managers.some((m) => m.found)) {
       problems.push({
         subject: 'project',

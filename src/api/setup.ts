@@ -2,6 +2,7 @@ import type { Executor, InstallReport, ProbeResult, ProviderContext, PythonInter
 import { PymgrError, toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
+import { describeOrigin } from '../config/describe-sources.js';
 import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
 import { computeFingerprint } from '../core/fingerprint.js';
 import { acquireEnvLock } from '../core/lock.js';
@@ -46,14 +47,14 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
 async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
-  const { executor, projectDir, detection, venvPath, ctx } = await resolveProject(options);
+  const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
   const { config } = ctx;
   const providerFor = providerLoader(createProvider);
   const available = providerAvailability(ctx, providerFor);
   const root = detection.reasons.find((r) => r.rule === 'project-root');
   ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}${root ? ` (${root.message.replace(/^project root \S+: /, '')})` : ''}${describeSelection(detection.plan.steps)}` });
   if (executor.kind === 'docker' && options.copyHostTools !== false) await copyManagersIn(ctx, detection.hasMiseConfig);
-  const choice = await selectProvider(detection, config, available);
+  const choice = await selectProvider(detection, config, available, describeOrigin(resolved, 'provider'));
   const provider = await providerFor(choice.name);
   const request = detection.python;
   const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;

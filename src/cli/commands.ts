@@ -17,6 +17,7 @@ interface GlobalOpts {
   findLinks?: string[];
   docker?: string;
   fix?: boolean;
+  all?: boolean;
   frozen?: boolean;
   locked?: boolean;
   relock?: boolean;
@@ -70,9 +71,25 @@ async function commonOptions(dir: string | undefined, o: GlobalOpts, executor?: 
   return { projectDir: dir, searchUp: dir === undefined, executor: executor ?? (await executorFor(o)), flags: flagsFrom(o), configFile: configPath(o) };
 }
 
-function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean } = {}): Command {
-  if (opts.dir !== false) cmd.argument('[dir]', 'project directory (inside the container with --docker)');
-  cmd.option('--json', 'print exactly one JSON document on stdout');
+/** One-line examples shown by every command's --help (the README's CLI section lists them too). */
+export const EXAMPLES: Record<string, string[]> = {
+  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup /work/app --docker my-container'],
+  run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V'],
+  env: ['pymgr env', 'pymgr env --json'],
+  detect: ['pymgr detect', 'pymgr detect path/to/project --json'],
+  config: ['pymgr config', 'pymgr config --all'],
+  doctor: ['pymgr doctor', 'pymgr doctor --fix'],
+  schema: ['pymgr schema > config.schema.json'],
+};
+
+function addExamples(cmd: Command, name: string): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${EXAMPLES[name].map((e) => `  ${e}`).join('\n')}\n`);
+}
+
+function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean; json?: boolean } = {}): Command {
+  addExamples(cmd, cmd.name());
+  if (opts.dir !== false) cmd.argument('[dir]', 'project directory (default: the current directory, or the nearest project above it)');
+  if (opts.json !== false) cmd.option('--json', 'print exactly one JSON document on stdout');
   cmd.option('-v, --verbose', 'show the tools\' output');
   if (opts.config !== false) {
     cmd
@@ -106,13 +123,20 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   const parseArgs = runCommand ? argv.slice(0, dashdash) : argv;
   let exitCode = 0;
   let json = parseArgs.includes('--json');
+  if (argv[0] === 'run' && parseArgs.includes('--json')) {
+    printError(io, new PymgrError('USAGE', 'pymgr run does not take --json: the command\'s own output is passed through', {
+      hint: 'Drop --json; use `pymgr env --json` to inspect the env.',
+    }), false);
+    return 2;
+  }
 
   const program = new Command('pymgr')
     .description('Isolated, verified Python environments through uv, mise or pyenv, on the host or in Docker.')
     .version(typeof PYMGR_VERSION === "string" ? PYMGR_VERSION : "0.0.0-dev", "--version")
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run `pymgr --help` for usage)');
+    // Commander's own error lines are not printed: every usage error is reported below in
+    // pymgr's one style (or as the one JSON document with --json).
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined });
 
   const wrap = (fn: (dir: string | undefined, o: GlobalOpts) => Promise<number>) => async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
@@ -153,24 +177,25 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     wrap(async (dir, o) => {
       const { detect } = await import('../api/detect.js');
       const d = await detect(await commonOptions(dir, o));
-      if (o.json) printJson(io, d);
+      if (o.json) printJson(io, { ok: true, ...d });
       else io.stdout((await import('./render.js')).renderDetect(d));
       return 0;
     }),
   );
 
-  addCommon(program.command('config').description('show the resolved config and where each value came from')).action(
+  addCommon(program.command('config').description('show the config values that are set and where each came from (--all: every key)'))
+    .option('--all', 'list every key, defaults included')
+    .action(
     wrap(async (dir, o) => {
       const { showConfig } = await import('../api/config.js');
       const shown = await showConfig(await commonOptions(dir, o));
-      if (o.json) printJson(io, shown);
-      else io.stdout((await import('./render.js')).renderConfig(shown));
+      if (o.json) printJson(io, { ok: true, ...shown });
+      else io.stdout((await import('./render.js')).renderConfig(shown, { all: !!o.all }));
       return 0;
     }),
   );
 
-  program
-    .command('schema')
+  addExamples(program.command('schema'), 'schema')
     .description('print the JSON Schema of the config file')
     .option('--json', 'same output (it is always JSON)')
     .action(async () => {
@@ -182,19 +207,14 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     wrap(async (dir, o) => {
       const { describeEnv } = await import('../api/env.js');
       const env = await describeEnv(await commonOptions(dir, o));
-      if (o.json) printJson(io, env);
+      if (o.json) printJson(io, { ok: env.state === 'ready', ...env });
       else io.stdout((await import('./render.js')).renderEnv(env));
       return env.state === 'ready' ? 0 : 1;
     }),
   );
 
-  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]')).action(
+  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]'), { json: false }).action(
     wrap(async (dir, o) => {
-      if (o.json) {
-        throw new PymgrError('USAGE', 'pymgr run does not take --json: the command\'s own output is passed through', {
-          hint: 'Drop --json; use `pymgr env --json` to inspect the env.',
-        });
-      }
       if (!runCommand || runCommand.length === 0) {
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
       }
@@ -228,7 +248,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (json) printError(io, new PymgrError('USAGE', err.message.replace(/^error: /, '')), true);
+      printError(io, usageError(err, argv, runCommand !== undefined), json);
       return 2;
     }
     printError(io, err, json);
@@ -239,6 +259,22 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     return 2;
   }
   return exitCode;
+}
+
+/** A commander error in pymgr's words, with a hint that leads somewhere. */
+function usageError(err: CommanderError, argv: string[], hasDashDash: boolean): PymgrError {
+  const message = err.message.replace(/^error: /, '');
+  const command = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema'].includes(argv[0]) ? argv[0] : undefined;
+  if (command === 'run' && !hasDashDash && (err.code === 'commander.unknownOption' || err.code === 'commander.excessArguments')) {
+    // `pymgr run proj python -V`: the command belongs after `--`.
+    const rest = argv.slice(1);
+    const dir = rest[0] && !rest[0].startsWith('-') && rest.length > 1 ? rest[0] : undefined;
+    const cmd = dir ? rest.slice(1) : rest;
+    return new PymgrError('USAGE', 'pymgr run takes the command after `--`', {
+      hint: `pymgr run ${dir ? `${dir} ` : ''}-- ${cmd.join(' ')}`,
+    });
+  }
+  return new PymgrError('USAGE', message, { hint: `Run \`pymgr ${command ? `${command} ` : ''}--help\` for usage.` });
 }
 
 declare const PYMGR_VERSION: string;

@@ -6,14 +6,45 @@ import { redact } from '../redact.js';
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether stderr is a terminal (a live progress line is drawn there). */
   isTTY: boolean;
+  /** Whether to colour each stream (default: off). */
+  colour?: { stdout: boolean; stderr: boolean };
+}
+
+/**
+ * Colour on a terminal unless NO_COLOR is set (https://no-color.org); FORCE_COLOR (not `0`)
+ * turns it on even when the output is not a terminal.
+ */
+export function colourFor(isTTY: boolean, env: Record<string, string | undefined> = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY && env.TERM !== 'dumb';
 }
 
 export const processIO: CliIO = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
   isTTY: !!process.stderr.isTTY,
+  colour: { stdout: colourFor(!!process.stdout.isTTY), stderr: colourFor(!!process.stderr.isTTY) },
 };
+
+const SGR = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' } as const;
+
+/** `text` in the given style when colour is on for that stream. */
+export function paint(io: CliIO, stream: 'stdout' | 'stderr', style: keyof typeof SGR, text: string): string {
+  return io.colour?.[stream] ? `\x1b[${SGR[style]}m${text}\x1b[0m` : text;
+}
+
+/** The CLIs whose stderr currently ends in a live (unfinished) progress line. */
+const liveLine = new WeakSet<CliIO>();
+
+/** Erase the live progress line, if one is drawn, so the next text starts on a clean line. */
+export function clearLiveLine(io: CliIO): void {
+  if (!liveLine.has(io)) return;
+  io.stderr('\r\x1b[2K');
+  liveLine.delete(io);
+}
 
 /**
  * Progress display: on a TTY one live status line (rewritten in place) plus the step headings;
@@ -22,19 +53,19 @@ export const processIO: CliIO = {
  */
 export function createProgress(io: CliIO, mode: { json: boolean; verbose: boolean }): (e: ProgressEvent) => void {
   if (mode.json) return () => undefined;
-  let live = false;
   let last = '';
   return (e) => {
+    if (e.phase?.state === 'end') return;
     if (e.output !== undefined) {
       if (mode.verbose) {
-        if (live) io.stderr('\r\x1b[2K');
-        live = false;
+        clearLiveLine(io);
         io.stderr(redact(e.output));
       } else if (io.isTTY) {
         const line = redact(e.output).trim().split('\n').pop() ?? '';
         if (line) {
-          io.stderr(`\r\x1b[2K  ${e.step}: ${line.slice(0, Math.max(20, (process.stderr.columns || 80) - e.step.length - 6))}`);
-          live = true;
+          const width = Math.max(20, (process.stderr.columns || 80) - e.step.length - 6);
+          io.stderr(`\r\x1b[2K  ${paint(io, 'stderr', 'dim', `${e.step}: ${line.slice(0, width)}`)}`);
+          liveLine.add(io);
         }
       }
       return;
@@ -42,23 +73,23 @@ export function createProgress(io: CliIO, mode: { json: boolean; verbose: boolea
     const msg = `${e.step}: ${redact(e.message)}`;
     if (msg === last) return;
     last = msg;
-    if (live) io.stderr('\r\x1b[2K');
-    live = false;
-    io.stderr(`• ${msg}\n`);
+    clearLiveLine(io);
+    io.stderr(`${paint(io, 'stderr', 'cyan', '•')} ${paint(io, 'stderr', 'dim', `${e.step}:`)} ${redact(e.message)}\n`);
   };
 }
 
 /** Print an error for people or as the one JSON document. */
 export function printError(io: CliIO, err: unknown, json: boolean): void {
   err = toPymgrError(err);
+  clearLiveLine(io);
   if (json) {
     const payload = err instanceof PymgrError ? err.toJSON() : { code: 'INTERNAL', message: String((err as Error)?.message ?? err) };
     printJson(io, { ok: false, error: payload });
     return;
   }
   if (err instanceof PymgrError) {
-    io.stderr(`pymgr: error [${err.code}]: ${redact(err.message)}\n`);
-    if (err.hint) io.stderr(`  hint: ${redact(err.hint)}\n`);
+    io.stderr(`pymgr: ${paint(io, 'stderr', 'red', `error[${err.code}]`)}: ${redact(err.message)}\n`);
+    if (err.hint) io.stderr(`  ${paint(io, 'stderr', 'yellow', 'hint:')} ${redact(err.hint)}\n`);
     if (err.cause instanceof Error && !err.message.includes(err.cause.message)) io.stderr(`  cause: ${redact(err.cause.message)}\n`);
   } else {
     io.stderr(`pymgr: internal error: ${(err as Error)?.stack ?? err}\n`);
@@ -71,13 +102,14 @@ export function printJson(io: CliIO, value: unknown): void {
 
 /** The result of `pymgr setup`, for people or as the one JSON document. */
 export function printSetupResult(io: CliIO, result: import('../api/setup.js').SetupResult, json: boolean): void {
+  clearLiveLine(io);
   if (json) {
     printJson(io, { ok: true, ...result });
     return;
   }
   const p = result.provider;
   io.stdout(
-    `ready: ${result.venv.path} (${result.venv.action}) — Python ${result.python.version}, ${p.name}${p.version ? ` ${p.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
+    `${paint(io, 'stdout', 'green', 'ready:')} ${result.venv.path} (${result.venv.action}) — Python ${result.python.version}, ${p.name}${p.version ? ` ${p.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
   );
   for (const note of result.install.notes) io.stdout(`  note: ${redact(note)}\n`);
 }

@@ -8,13 +8,17 @@ import type { DetectResult, DoctorReport, EnvReport, ShownConfig } from '../type
 export function renderDetect(d: DetectResult): string {
   return (
     `project:  ${d.projectDir}\ntype:     ${d.projectType}${describeSelection(d.plan.steps)}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n` +
-    `reasons:\n${d.reasons.map((r) => `  - ${r.message}${r.file ? ` [${r.file}]` : ''}`).join('\n')}\n`
+    // The provider's reason is on the provider line already.
+    `reasons:\n${d.reasons.filter((r) => r.rule !== 'provider').map((r) => `  - ${r.message}${r.file ? ` [${r.file}]` : ''}`).join('\n')}\n`
   );
 }
 
-export function renderConfig(shown: ShownConfig): string {
+/** What is set and where (every key with `all`, defaults included). */
+export function renderConfig(shown: ShownConfig, options: { all?: boolean } = {}): string {
   let out = `config file: ${shown.file ?? '(none found)'}\n`;
-  for (const row of shown.values) out += `${row.key} = ${JSON.stringify(row.value)}  (${row.source}${row.where ? `: ${row.where}` : ''})\n`;
+  const rows = options.all ? shown.values : shown.values.filter((row) => row.source !== 'default');
+  for (const row of rows) out += `${row.key} = ${JSON.stringify(row.value)}  (${row.source}${row.where ? `: ${row.where}` : ''})\n`;
+  if (!options.all) out += rows.length ? '(every other key has its default: pymgr config --all lists them)\n' : 'nothing is set: every key has its default (pymgr config --all lists them)\n';
   return out;
 }
 
@@ -57,6 +61,7 @@ export function renderDoctorReport(report: DoctorReport): string {
     for (const f of report.fixed) lines.push(`  ${f}`);
   }
   lines.push('');
-  lines.push(report.ok ? 'OK' : 'NOT OK: see the errors above');
+  const warnings = report.problems.filter((p) => p.severity === 'warning').length;
+  lines.push(!report.ok ? 'NOT OK: see the errors above' : warnings ? `OK, with ${warnings} warning${warnings > 1 ? 's' : ''} (see above)` : 'OK');
   return lines.join('\n') + '\n';
 }

@@ -16,3 +16,24 @@ export function describeSources(resolved: ResolvedConfig): SourceRow[] {
     return { key: leaf.path, value, source: source.source, ...(where ? { where } : {}) };
   });
 }
+
+/** The command-line flag of a config key, where it has one that differs from `--<last segment>`. */
+const FLAG_NAMES: Record<string, string> = {
+  'dependencies.lock': '--frozen/--locked/--relock',
+  'dependencies.extras': '--extra',
+  'dependencies.groups': '--group',
+  'dependencies.allExtras': '--all-extras',
+  'index.url': '--index-url',
+  'index.findLinks': '--find-links',
+};
+
+/**
+ * Where the value of `key` came from, as a user would name it: the flag (`--python`), the
+ * environment variable (`PYMGR_PYTHON`) or the config file's path; `undefined` for a default.
+ */
+export function describeOrigin(resolved: ResolvedConfig, key: string): string | undefined {
+  const origin = resolved.sources[key];
+  if (!origin || origin.source === 'default') return undefined;
+  if (origin.source === 'flag') return FLAG_NAMES[key] ?? `--${key.split('.').pop()!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return origin.source === 'env' ? origin.variable : origin.file;
+}

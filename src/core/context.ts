@@ -4,6 +4,7 @@
  */
 import { posix, resolve as resolveHostPath } from 'node:path';
 import type { Executor, Provider, ProviderContext, ProviderName } from '../contracts.js';
+import { describeOrigin } from '../config/describe-sources.js';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
 import type { PymgrConfig } from '../config/schema.js';
 import { detectProject, type ProjectDetection } from '../detect/detect-project.js';
@@ -11,6 +12,7 @@ import { isPymgrError, PymgrError } from '../errors.js';
 import { HostExecutor } from '../executor/host-executor.js';
 import type { CommonOptions } from '../types.js';
 import { memoise } from './memo.js';
+import { structuredProgress } from './progress.js';
 import { defaultToolsDir, homeDir } from './paths.js';
 
 export type { CommonOptions };
@@ -46,6 +48,13 @@ export async function resolveProject(options: CommonOptions): Promise<Resolved> 
     resolved = await load(projectDir);
     detection = await detectProject(executor, projectDir, resolved.config);
     detection.reasons.unshift({ rule: 'project-root', file: projectDir, message: `project root ${projectDir}: the nearest Python project above ${start}` });
+  }
+  // A request from the config names its true origin: the flag, the variable or the file.
+  const pythonOrigin = detection.python.source === 'config' ? describeOrigin(resolved, 'python') : undefined;
+  if (pythonOrigin) {
+    detection.python = { ...detection.python, sourcePath: pythonOrigin };
+    const reason = detection.reasons.find((r) => r.rule === 'python-config');
+    if (reason) reason.message = `Python ${detection.python.raw} from ${pythonOrigin}`;
   }
   const venvPath = venvPathFor(projectDir, resolved.config);
   const ctx = await createContext(options, executor, projectDir, resolved.config);
@@ -84,7 +93,7 @@ export async function createContext(options: CommonOptions, executor: Executor, 
     config,
     projectDir,
     toolsDir: options.toolsDir ?? (await defaultToolsDir(executor, options.env)),
-    progress: options.onProgress ?? (() => undefined),
+    progress: options.onProgress ? structuredProgress(options.onProgress) : () => undefined,
     signal: options.signal,
   };
 }
