@@ -1,6 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
-import { normalizeName, PymgrError, runChecked, redactArgs } from '../../src/core/kit.js';
+import { normalizeName, PymgrError, redactArgs } from '../../src/core/kit.js';
+import { installFailed } from './install-errors.js';
 
 /**
  * How packages get into a venv: `uv pip install --python <venv>` or the venv's own pip.
@@ -112,14 +113,13 @@ export async function installPlanWithInstaller(
     const full = [...base, ...index, ...args];
     report.commands.push(redactArgs([file, ...full]));
     ctx.progress({ step: 'install', message: purpose });
-    await runChecked(ctx.executor, file, full, {
+    const res = await ctx.executor.exec(file, full, {
       cwd: ctx.projectDir,
       env: { ...installer.env, VIRTUAL_ENV: venv.path, PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1' },
-      purpose,
       signal: ctx.signal,
       onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: purpose, output: chunk }),
-      hint: 'Check the package names, versions and index settings; the output above says what the installer could not do.',
     });
+    if (res.exitCode !== 0 || res.timedOut) throw installFailed(ctx.executor, res, purpose);
   };
 
   for (const step of plan.steps) {

@@ -9,11 +9,12 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, commandFailed, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
+import { PymgrError, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { indexArgs, installPlanWithInstaller } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
+import { installFailed } from '../common/install-errors.js';
 import { createVenvWithUv, managerDoesNotRun, uvEnvironment } from '../common/uv-tool.js';
 
 /** Where pymgr provisions uv: `<toolsDir>/uv-<version>/bin/uv`. */
@@ -240,7 +241,8 @@ export class UvProvider implements Provider {
     if (!step.dev) args.push('--no-dev');
     args.push(...indexArgs(plan.index, { kind: 'uv', uv, env }));
     report.commands.push(redactArgs([uv, ...args]));
-    ctx.progress({ step: 'install', message: `uv ${args.join(' ')}` });
+    const how = !step.lockFile ? 'resolving pyproject.toml' : step.lock === 'update' ? 're-locking uv.lock' : `from uv.lock (--${step.lock})`;
+    ctx.progress({ step: 'install', message: `uv sync ${how}` });
     const res = await ctx.executor.exec(uv, args, {
       cwd: step.path,
       env: { ...env, UV_PROJECT_ENVIRONMENT: venv.path },
@@ -254,7 +256,7 @@ export class UvProvider implements Provider {
           details: { file: step.lockFile, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') },
         });
       }
-      throw commandFailed(ctx.executor, res, 'sync the uv project', 'The output above says what uv could not do.');
+      throw installFailed(ctx.executor, res, 'sync the uv project');
     }
     report.notes.push(
       !step.lockFile ? 'uv project synced (no uv.lock existed; uv wrote one)' : step.lock === 'update' ? 'uv project re-locked and synced (uv.lock updated)' : `uv project synced from uv.lock (--${step.lock})`,

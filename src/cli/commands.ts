@@ -145,7 +145,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     try {
       exitCode = await fn(args.length > 2 ? (args[0] as string | undefined) : undefined, o);
     } catch (err) {
-      printError(io, err, json);
+      printError(io, err, json, !!o.verbose);
       exitCode = exitCodeFor(toPymgrError(err));
     }
   };

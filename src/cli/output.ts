@@ -79,7 +79,7 @@ export function createProgress(io: CliIO, mode: { json: boolean; verbose: boolea
 }
 
 /** Print an error for people or as the one JSON document. */
-export function printError(io: CliIO, err: unknown, json: boolean): void {
+export function printError(io: CliIO, err: unknown, json: boolean, verbose = false): void {
   err = toPymgrError(err);
   clearLiveLine(io);
   if (json) {
@@ -90,6 +90,8 @@ export function printError(io: CliIO, err: unknown, json: boolean): void {
   if (err instanceof PymgrError) {
     io.stderr(`pymgr: ${paint(io, 'stderr', 'red', `error[${err.code}]`)}: ${redact(err.message)}\n`);
     if (err.hint) io.stderr(`  ${paint(io, 'stderr', 'yellow', 'hint:')} ${redact(err.hint)}\n`);
+    const command = err.details?.command;
+    if (verbose && Array.isArray(command)) io.stderr(`  ${paint(io, 'stderr', 'dim', 'command:')} ${redact(command.join(' '))}\n`);
     if (err.cause instanceof Error && !err.message.includes(err.cause.message)) io.stderr(`  cause: ${redact(err.cause.message)}\n`);
   } else {
     io.stderr(`pymgr: internal error: ${(err as Error)?.stack ?? err}\n`);
