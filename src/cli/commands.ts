@@ -126,7 +126,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   if (argv[0] === 'run' && parseArgs.includes('--json')) {
     printError(io, new PymgrError('USAGE', 'pymgr run does not take --json: the command\'s own output is passed through', {
       hint: 'Drop --json; use `pymgr env --json` to inspect the env.',
-    }), false);
+    }), true); // asked for JSON: the usage error is the one JSON document
     return 2;
   }
 
