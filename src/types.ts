@@ -118,6 +118,16 @@ export interface ProviderChoice {
   reason: string;
 }
 
+/** What a setup changed in the env (distributions as `name==version`, sorted). */
+export interface SetupChanges {
+  added: string[];
+  removed: string[];
+  /** `name old → new`. */
+  changed: string[];
+  python?: { from: string; to: string };
+  manager?: { from: ProviderName; to: ProviderName };
+}
+
 /** The result of `setup`: a verified env. */
 export interface SetupResult {
   projectDir: string;
@@ -127,6 +137,8 @@ export interface SetupResult {
   venv: { path: string; action: VenvAction };
   isolation: { verified: boolean; checks: IsolationCheck[] };
   install: InstallReport;
+  /** What changed in the env since before this setup (absent when it was reused as it was). */
+  changes?: SetupChanges;
   reasons: string[];
   durationMs: number;
 }

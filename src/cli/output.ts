@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '../contracts.js';
 import { PymgrError, toPymgrError } from '../errors.js';
 import { redact } from '../redact.js';
+import type { SetupResult } from '../types.js';
 
 /** Where the CLI writes; injectable so tests can capture. */
 export interface CliIO {
@@ -103,7 +104,7 @@ export function printJson(io: CliIO, value: unknown): void {
 }
 
 /** The result of `pymgr setup`, for people or as the one JSON document. */
-export function printSetupResult(io: CliIO, result: import('../api/setup.js').SetupResult, json: boolean): void {
+export function printSetupResult(io: CliIO, result: SetupResult, json: boolean): void {
   clearLiveLine(io);
   if (json) {
     printJson(io, { ok: true, ...result });
@@ -114,4 +115,20 @@ export function printSetupResult(io: CliIO, result: import('../api/setup.js').Se
     `${paint(io, 'stdout', 'green', 'ready:')} ${result.venv.path} (${result.venv.action}) — Python ${result.python.version}, ${p.name}${p.version ? ` ${p.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
   );
   for (const note of result.install.notes) io.stdout(`  note: ${redact(note)}\n`);
+  const summary = describeChanges(result.changes);
+  if (summary) io.stdout(`  ${paint(io, 'stdout', 'bold', 'changed:')} ${summary}\n`);
+}
+
+/** `+2 packages, -1, 1 upgraded; Python 3.13.0 → 3.12.1; manager uv → pyenv`, or nothing when nothing changed. */
+export function describeChanges(changes: SetupResult['changes']): string {
+  if (!changes) return '';
+  const parts: string[] = [];
+  const pkgs: string[] = [];
+  if (changes.added.length) pkgs.push(`+${changes.added.length} package${changes.added.length > 1 ? 's' : ''}`);
+  if (changes.removed.length) pkgs.push(`-${changes.removed.length}`);
+  if (changes.changed.length) pkgs.push(`${changes.changed.length} changed version`);
+  if (pkgs.length) parts.push(pkgs.join(', '));
+  if (changes.python) parts.push(`Python ${changes.python.from} → ${changes.python.to}`);
+  if (changes.manager) parts.push(`manager ${changes.manager.from} → ${changes.manager.to}`);
+  return parts.join('; ');
 }
