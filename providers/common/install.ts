@@ -1,6 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
-import { normalizeName, PymgrError, redactArgs } from '../../src/core/kit.js';
+import { normalizeName, PymgrError, prepareIndexAccess, redactArgs } from '../../src/core/kit.js';
 import { installFailed } from './install-errors.js';
 
 /**
@@ -17,15 +17,25 @@ export function installCommand(installer: Installer, venv: VenvTarget): { file: 
   return { file: venv.python, args: ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input'] };
 }
 
-/** Index flags. pip has no offline switch: offline means `--no-index` there. */
-export function indexArgs(index: IndexOptions, installer: Installer): string[] {
-  const args: string[] = [];
-  if (index.url) args.push('--index-url', index.url);
-  for (const url of index.extraUrls) args.push('--extra-index-url', url);
-  for (const link of index.findLinks) args.push('--find-links', link);
-  if (index.noIndex || (index.offline && installer.kind === 'pip')) args.push('--no-index');
-  if (index.offline && installer.kind === 'uv') args.push('--offline');
-  return args;
+/**
+ * Run `fn` with the index flags and variables of one installer command: URLs with credentials
+ * never go on the command line (a private netrc or the command's environment, see
+ * src/core/index-access.ts), and the private netrc is removed afterwards. pip has no offline
+ * switch: offline means `--no-index` there.
+ */
+export async function withIndexAccess<T>(
+  ctx: ProviderContext,
+  index: IndexOptions,
+  installer: Installer['kind'],
+  fn: (access: { args: string[]; env: Record<string, string> }) => Promise<T>,
+): Promise<T> {
+  const access = await prepareIndexAccess(ctx.executor, index, installer);
+  try {
+    const keyring = installer === 'uv' && ctx.config.providers.uv.keyringProvider;
+    return await fn({ args: [...access.args, ...(keyring ? ['--keyring-provider', keyring] : [])], env: access.env });
+  } finally {
+    await access.cleanup();
+  }
 }
 
 /** `path[extra1,extra2]`, for installing a local project with extras. */
@@ -108,19 +118,18 @@ export async function installPlanWithInstaller(
 ): Promise<InstallReport> {
   const report: InstallReport = { commands: [], notes: [] };
   const { file, args: base } = installCommand(installer, venv);
-  const index = indexArgs(plan.index, installer);
-  const run = async (args: string[], purpose: string) => {
-    const full = [...base, ...index, ...args];
+  const run = (args: string[], purpose: string) => withIndexAccess(ctx, plan.index, installer.kind, async (index) => {
+    const full = [...base, ...index.args, ...args];
     report.commands.push(redactArgs([file, ...full]));
     ctx.progress({ step: 'install', message: purpose });
     const res = await ctx.executor.exec(file, full, {
       cwd: ctx.projectDir,
-      env: { ...installer.env, VIRTUAL_ENV: venv.path, PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1' },
+      env: { ...installer.env, ...index.env, VIRTUAL_ENV: venv.path, PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1' },
       signal: ctx.signal,
       onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: purpose, output: chunk }),
     });
     if (res.exitCode !== 0 || res.timedOut) throw installFailed(ctx.executor, res, purpose);
-  };
+  });
 
   for (const step of plan.steps) {
     if (handleStep && (await handleStep(step, report))) continue;

@@ -11,7 +11,7 @@ import type {
 } from '../../src/contracts.js';
 import { PymgrError, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
-import { indexArgs, installPlanWithInstaller } from '../common/install.js';
+import { installPlanWithInstaller, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { installFailed } from '../common/install-errors.js';
@@ -101,20 +101,20 @@ export class UvProvider implements Provider {
       ctx.progress({ step: 'manager', message: `installing uv ${opts.version} into ${target} with ${base}` });
       const staging = `${target}.partial-${process.pid}-${Date.now()}`;
       try {
-        await runChecked(
+        await withIndexAccess(ctx, ctx.config.index, 'pip', (index) => runChecked(
           ctx.executor,
           base,
           [
             '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
-            '--target', staging, ...indexArgs(ctx.config.index, { kind: 'pip' }), `uv==${opts.version}`,
+            '--target', staging, ...index.args, `uv==${opts.version}`,
           ],
           {
-            env: { PIP_USER: '0', PIP_REQUIRE_VIRTUALENV: undefined, PYTHONNOUSERSITE: '1' },
+            env: { PIP_USER: '0', PIP_REQUIRE_VIRTUALENV: undefined, PYTHONNOUSERSITE: '1', ...index.env },
             purpose: `install uv ${opts.version} with pip`,
             hint: 'pymgr installs uv from PyPI with pip; check network/index settings, or install uv yourself and set providers.uv.path.',
             signal: ctx.signal,
           },
-        );
+        ));
         // Only a target that does not run is replaced (never a working uv another setup may be using).
         await ctx.executor.remove(target, { recursive: true });
         await ctx.executor.rename(staging, target);
@@ -239,15 +239,17 @@ export class UvProvider implements Provider {
     for (const e of step.extras) args.push('--extra', e);
     for (const g of step.groups) args.push('--group', g);
     if (!step.dev) args.push('--no-dev');
-    args.push(...indexArgs(plan.index, { kind: 'uv', uv, env }));
-    report.commands.push(redactArgs([uv, ...args]));
     const how = !step.lockFile ? 'resolving pyproject.toml' : step.lock === 'update' ? 're-locking uv.lock' : `from uv.lock (--${step.lock})`;
-    ctx.progress({ step: 'install', message: `uv sync ${how}` });
-    const res = await ctx.executor.exec(uv, args, {
-      cwd: step.path,
-      env: { ...env, UV_PROJECT_ENVIRONMENT: venv.path },
-      signal: ctx.signal,
-      onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: 'uv sync', output: chunk }),
+    const res = await withIndexAccess(ctx, plan.index, 'uv', (index) => {
+      args.push(...index.args);
+      report.commands.push(redactArgs([uv, ...args]));
+      ctx.progress({ step: 'install', message: `uv sync ${how}` });
+      return ctx.executor.exec(uv, args, {
+        cwd: step.path,
+        env: { ...env, ...index.env, UV_PROJECT_ENVIRONMENT: venv.path },
+        signal: ctx.signal,
+        onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: 'uv sync', output: chunk }),
+      });
     });
     if (res.exitCode !== 0) {
       if (step.lockFile && /needs to be updated|--locked/.test(res.stderr)) {

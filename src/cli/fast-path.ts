@@ -22,6 +22,7 @@ import type { SetupResult } from '../types.js';
 import { mergeEnv } from '../executor/env.js';
 import { pymgrCacheDir, statePath } from '../core/paths.js';
 import { inspectVenv } from '../core/verify.js';
+import { redact } from '../redact.js';
 
 const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
 const ENV_NAMES = ['PATH', 'HOME', 'DOCKER_HOST'];
@@ -56,7 +57,8 @@ export function quickKey(input: QuickKeyInput): string {
     .sort()
     .map((k) => [k, env[k]]);
   return createHash('sha256')
-    .update(JSON.stringify({ v: 1, dir: resolve(input.projectDir), flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }))
+    // Credentials are left out (a record's name must not let anyone check a guessed password).
+    .update(JSON.stringify({ v: 1, dir: resolve(input.projectDir), flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
     .digest('hex')
     .slice(0, 32);
 }

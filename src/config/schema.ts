@@ -29,6 +29,10 @@ const uvOptions = z
       .enum(['never', 'manual', 'automatic'])
       .default('never')
       .describe('Whether uv may download managed Pythons.'),
+    keyringProvider: z
+      .enum(['disabled', 'subprocess'])
+      .optional()
+      .describe("uv's --keyring-provider: `subprocess` asks the `keyring` command for index credentials."),
   })
   .prefault({});
 

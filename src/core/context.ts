@@ -14,6 +14,8 @@ import type { CommonOptions } from '../types.js';
 import { memoise } from './memo.js';
 import { structuredProgress } from './progress.js';
 import { defaultToolsDir, homeDir } from './paths.js';
+import { redact } from '../redact.js';
+import type { ProgressEvent } from '../contracts.js';
 
 export type { CommonOptions };
 
@@ -93,9 +95,14 @@ export async function createContext(options: CommonOptions, executor: Executor, 
     config,
     projectDir,
     toolsDir: options.toolsDir ?? (await defaultToolsDir(executor, options.env)),
-    progress: options.onProgress ? structuredProgress(options.onProgress) : () => undefined,
+    progress: options.onProgress ? structuredProgress(redactingSink(options.onProgress)) : () => undefined,
     signal: options.signal,
   };
+}
+
+/** Progress events with credentials in URLs redacted at the source: no event a caller gets carries a password. */
+function redactingSink(onProgress: (e: ProgressEvent) => void): (e: ProgressEvent) => void {
+  return (e) => onProgress({ ...e, message: redact(e.message), ...(e.output !== undefined ? { output: redact(e.output) } : {}) });
 }
 
 /** The venv path: `config.venv`, relative to the project directory unless absolute. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Executor, InstallPlan, ProbeResult, PythonRequest } from '../contracts.js';
 import type { PymgrConfig } from '../config/schema.js';
+import { withoutCredentials } from './index-access.js';
 
 /**
  * Every file whose content decides what gets installed: requirement files and the files they
@@ -70,7 +71,13 @@ export async function computeFingerprint(input: FingerprintInput): Promise<strin
       venv: venvPath,
       steps: plan.steps,
       expected: plan.expected,
-      index: plan.index,
+      // Credentials decide nothing about the env, and the state file must not let anyone guess them.
+      index: {
+        ...plan.index,
+        url: plan.index.url && withoutCredentials(plan.index.url),
+        extraUrls: plan.index.extraUrls.map(withoutCredentials),
+        findLinks: plan.index.findLinks.map(withoutCredentials),
+      },
       dependencies: config.dependencies,
       providerOptions: config.providers[provider.name],
     }),

@@ -10,7 +10,8 @@
  * - finding programs: {@link findOnPath}, {@link isExecutableFile}, {@link resolvePyenvShim};
  * - Python version requests (PEP 440): {@link parsePythonRequest}, {@link matchPythonVersion},
  *   {@link pickDefaultFromSpecifier};
- * - credentials out of what is shown: {@link redact}, {@link redactArgs};
+ * - credentials out of what is shown: {@link redact}, {@link redactArgs}; and off command lines:
+ *   {@link prepareIndexAccess} (index flags, a private netrc or variables, and a clean-up);
  * - distribution names (PEP 503): {@link normalizeName};
  * - a cross-process lock on a path (on the executor's file system): {@link acquireEnvLock};
  * - one answer per key for the life of a context: {@link memoise};
@@ -24,6 +25,7 @@ export { matchPythonVersion, parsePythonRequest, pickDefaultFromSpecifier } from
 export { redact, redactArgs } from '../redact.js';
 export { normalizeName } from '../detect/requirement-names.js';
 export { acquireEnvLock } from './lock.js';
+export { prepareIndexAccess, type IndexAccess } from './index-access.js';
 export { memoise, type Memoised } from './memo.js';
 export { defaultPyenvRoot, pyenvRootFrom } from './paths.js';
 export type { PymgrConfig } from '../config/schema.js';
