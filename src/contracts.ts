@@ -94,6 +94,11 @@ export interface Executor {
   realpath(path: string): Promise<string>;
   /** The environment programs get by default in this place. */
   getEnv(): Promise<Record<string, string>>;
+  /**
+   * Optional (containers): the same place, with programs and file operations run as `user`
+   * (`uid[:gid]` or a name). Config `docker.user` uses it.
+   */
+  asUser?(user: string): Promise<Executor>;
 }
 
 export type ProviderName = 'uv' | 'pyenv' | 'mise';

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Executor } from '../contracts.js';
@@ -14,6 +15,8 @@ interface GlobalOpts {
   venv?: string;
   offline?: boolean;
   indexUrl?: string;
+  indexUrlFile?: string;
+  user?: string;
   findLinks?: string[];
   docker?: string;
   fix?: boolean;
@@ -49,7 +52,46 @@ function flagsFrom(o: GlobalOpts): PymgrConfigInput {
   if (o.group?.length) dependencies.groups = o.group;
   if (o.dev) dependencies.dev = true;
   if (Object.keys(dependencies).length) flags.dependencies = dependencies;
+  if (o.user !== undefined) flags.docker = { user: o.user };
   return flags as PymgrConfigInput;
+}
+
+/**
+ * `--index-url -` (standard input) and `--index-url-file <path>` read the URL where no other user
+ * can see it; a password given in the flag itself still works, with a warning (the process list
+ * shows it to every local user).
+ */
+async function readSecretFlags(o: GlobalOpts, io: CliIO): Promise<void> {
+  if (o.indexUrlFile !== undefined && o.indexUrl !== undefined) {
+    throw new PymgrError('USAGE', 'Give the index URL once: --index-url or --index-url-file, not both');
+  }
+  if (o.indexUrlFile !== undefined) {
+    const file = o.indexUrlFile;
+    const text = await readFile(resolvePath(file), 'utf8').catch((err: unknown) => {
+      throw new PymgrError('USAGE', `Cannot read --index-url-file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+        hint: 'Name a readable file holding the index URL on its first line.',
+        cause: err,
+      });
+    });
+    o.indexUrl = firstLine(text, `--index-url-file ${file}`);
+    o.indexUrlFile = undefined;
+  } else if (o.indexUrl === '-') {
+    o.indexUrl = firstLine(await (io.readStdin ?? readProcessStdin)(), '--index-url - (standard input)');
+  } else if (o.indexUrl !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(o.indexUrl)) {
+    io.stderr('pymgr: warning: the password in --index-url is visible to other local users in the process list; use --index-url-file, --index-url -, PYMGR_INDEX__URL or the config file\n');
+  }
+}
+
+function firstLine(text: string, where: string): string {
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+  if (!line) throw new PymgrError('USAGE', `No index URL in ${where}`, { hint: 'Put the URL on the first line.' });
+  return line;
+}
+
+async function readProcessStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A config file named on the command line is relative to the current directory (on the host). */
@@ -58,6 +100,9 @@ function configPath(o: GlobalOpts): string | undefined {
 }
 
 async function executorFor(o: GlobalOpts): Promise<Executor | undefined> {
+  if (o.user !== undefined && !o.docker) {
+    throw new PymgrError('USAGE', '--user needs --docker: on the host pymgr runs as the user who runs it', { hint: 'Run pymgr as that user instead.' });
+  }
   if (!o.docker) return undefined;
   const { DockerExecutor } = await import('../docker/docker-executor.js');
   return DockerExecutor.connect(o.docker);
@@ -98,7 +143,8 @@ function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean; json?:
       .option('--python <request>', 'Python version request, e.g. 3.12 or ">=3.10,<3.13"')
       .option('--venv <path>', 'venv path (relative to the project directory)')
       .option('--offline', 'never touch the network')
-      .option('--index-url <url>', 'primary package index')
+      .option('--index-url <url>', 'primary package index (`-`: read it from standard input)')
+      .option('--index-url-file <path>', 'read the primary package index URL from this file (keeps a password off the process list)')
       .option('--find-links <dir>', 'a directory or URL of distributions (repeatable)', repeatable)
       .addOption(new Option('--frozen', 'install exactly what the lock file says (uv sync --frozen)').conflicts(['locked', 'relock']))
       .addOption(new Option('--locked', 'refuse a lock file that is out of date (the default)').conflicts(['relock']))
@@ -107,7 +153,8 @@ function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean; json?:
       .option('--all-extras', 'install every extra the project defines')
       .option('--group <name>', 'install this dependency group (repeatable)', repeatable)
       .option('--dev', 'install development dependencies (the dev group, rye\'s dev lock)')
-      .option('--docker <container>', 'run inside this Docker container (id or name)');
+      .option('--docker <container>', 'run inside this Docker container (id or name)')
+      .option('--user <uid:gid>', 'with --docker: run the managers in the container as this user (docker.user)');
   }
   return cmd;
 }
@@ -143,6 +190,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     const o = cmd.opts() as GlobalOpts;
     json = !!o.json;
     try {
+      await readSecretFlags(o, io);
       exitCode = await fn(args.length > 2 ? (args[0] as string | undefined) : undefined, o);
     } catch (err) {
       printError(io, err, json, !!o.verbose);

@@ -11,6 +11,8 @@ export interface CliIO {
   isTTY: boolean;
   /** Whether to colour each stream (default: off). */
   colour?: { stdout: boolean; stderr: boolean };
+  /** All of standard input (default: process.stdin). */
+  readStdin?: () => Promise<string>;
 }
 
 /**

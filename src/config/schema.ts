@@ -111,6 +111,15 @@ export const configSchema = z
         mise: miseOptions,
       })
       .prefault({}),
+    docker: z
+      .strictObject({
+        user: z
+          .string()
+          .regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/, 'uid:gid, uid, or a user name')
+          .optional()
+          .describe('In a container: run the managers as this user (uid:gid); the venv is owned by it.'),
+      })
+      .prefault({}),
     verify: z
       .strictObject({
         packages: z.boolean().default(true).describe('Check that every requested top-level dependency is installed in the venv.'),

@@ -35,11 +35,17 @@ export function executorOf(options: CommonOptions): Executor {
 
 /** Load config, detect the project and build the provider context. */
 export async function resolveProject(options: CommonOptions): Promise<Resolved> {
-  const executor = executorOf(options);
+  let executor = executorOf(options);
   const start = await resolveProjectDir(executor, options.projectDir);
   const load = (projectDir: string) => loadConfig({ projectDir, env: options.env, flags: options.flags, configFile: options.configFile, executor });
   let projectDir = start;
   let resolved = await load(projectDir);
+  // docker.user: everything from here on (detection, the managers, the files) runs as that user.
+  const user = resolved.config.docker.user;
+  if (user && executor.kind !== 'host') {
+    if (!executor.asUser) throw new PymgrError('USAGE', `${executor.description} cannot run programs as another user (docker.user: ${user})`);
+    executor = await executor.asUser(user);
+  }
   let detection: ProjectDetection;
   try {
     detection = await detectProject(executor, projectDir, resolved.config);

@@ -345,6 +345,30 @@ export class DockerExecutor implements Executor {
     return out;
   }
 
+  /**
+   * This container, with every exec and file operation run as `user` (`uid[:gid]` or a name). A
+   * user without a home in the container's /etc/passwd (a bare uid in a root image) gets a
+   * private one, `/tmp/pymgr-home-<uid>` (mode 0700, made by that user), as `HOME`, so the
+   * managers' caches and pymgr's tools directory are that user's own.
+   */
+  async asUser(user: string): Promise<DockerExecutor> {
+    const next = new DockerExecutor(this.client, this.container, this.info, { env: this.envOverlay, user, killGraceMs: this.killGraceMs });
+    const entry = await next.findPasswdEntry();
+    const env = await next.getEnv();
+    if (entry && entry.home && entry.home !== '/') return next;
+    if (this.envOverlay.HOME || this.info.env.some((kv) => kv.startsWith('HOME='))) return next;
+    const { uid } = await next.resolveIds();
+    const home = `${(env.TMPDIR || '/tmp').replace(/\/+$/, '')}/pymgr-home-${uid}`;
+    await next.mkdir(home, { mode: 0o700 });
+    const st = await next.stat(home);
+    if (!st?.isDirectory || st.uid !== uid || (st.mode & 0o077) !== 0) {
+      throw new PymgrError('USAGE', `${home} in ${this.description} is not a private directory of uid ${uid} (owner ${st?.uid}, mode ${st?.mode.toString(8)})`, {
+        hint: `Give the user a home in the image, or set HOME for the container; or remove ${home}.`,
+      });
+    }
+    return new DockerExecutor(this.client, this.container, this.info, { env: { ...this.envOverlay, HOME: home }, user, killGraceMs: this.killGraceMs });
+  }
+
   // ---- internals ----
 
   /** `abs` with every symbolic link resolved, the last one too even when it dangles. */

@@ -141,6 +141,7 @@ export async function ensurePersistentEnv(spec: PersistentEnvSpec, options: Pers
     }
   }
   const executor = await DockerExecutor.connect(spec.name, { engine: client, ...options.executor });
+  if (spec.user) await giveCachesTo(executor, spec, spec.user);
   return {
     container: { id: executor.containerId, name: executor.containerName },
     action,
@@ -343,6 +344,27 @@ async function createAndStart(client: DockerClient, resolved: ResolvedEnvSpec, s
       cause: err,
       details: { binds: resolved.binds, cmd: resolved.cmd },
     });
+  }
+}
+
+/**
+ * A non-root env's caches must be writable by its user: a cache mount that is still empty and
+ * owned by root (a new named volume) is given to that user (`chown`, run as root). A cache that
+ * already holds files is left as it is.
+ */
+async function giveCachesTo(executor: DockerExecutor, spec: PersistentEnvSpec, user: string): Promise<void> {
+  for (const name of ['uv', 'pyenv', 'mise'] as const) {
+    const cache = spec.caches?.[name];
+    if (!cache || cache.readOnly) continue;
+    const target = cache.target ?? DEFAULT_CACHE_TARGETS[name];
+    const st = await executor.stat(target);
+    if (!st?.isDirectory || st.uid !== 0 || ((await executor.readDir(target)) ?? []).length > 0) continue;
+    const res = await executor.exec('chown', ['--', user, target], { user: '0' });
+    if (res.exitCode !== 0) {
+      throw new PymgrError('DOCKER_UNAVAILABLE', `Could not give the ${name} cache ${target} to ${user}: ${res.stderr.trim()}`, {
+        hint: 'Use a numeric uid:gid for the env\'s user, or prepare the cache volume yourself.',
+      });
+    }
   }
 }
 
