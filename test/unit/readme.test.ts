@@ -26,6 +26,13 @@ describe('README', () => {
     for (const c of commands) expect(readme).toContain(`pymgr ${c.slice(10, -2)}`);
   });
 
+  it('documents every CLI option', () => {
+    const options = readFileSync(join(repoRoot, 'src', 'cli', 'commands.ts'), 'utf8').match(/\.option\('(?:-\w, )?(--[a-z-]+)/g) ?? [];
+    expect(options.length).toBeGreaterThan(10);
+    const missing = options.map((o) => o.replace(/^.*(--[a-z-]+)$/, '$1')).filter((flag) => !new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(readme));
+    expect(missing).toEqual([]);
+  });
+
   it('gives the two set-up commands, and .ci/run calls the test one', () => {
     expect(readme).toContain('npm ci && npx pymgr setup fixtures/quickstart');
     expect(readme).toContain('npm run test:full');
