@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'LOCK_TIMEOUT',
   'VENV_NOT_FOUND',
   'DOCKER_UNAVAILABLE',
+  'MANAGER_UNSAFE',
   'IO_FAILED',
   'USAGE',
 ] as const;

@@ -154,8 +154,8 @@ export async function installPlanWithInstaller(
         if (step.lockFile && step.lock !== 'update') {
           const pins = pinsFromUvLock(await ctx.executor.readFile(step.lockFile));
           const constraints = `${venv.path}/.pymgr/uv-lock-constraints.txt`;
-          await ctx.executor.mkdir(`${venv.path}/.pymgr`, { recursive: true });
-          await ctx.executor.writeFile(constraints, pins.join('\n') + '\n');
+          await ctx.executor.mkdir(`${venv.path}/.pymgr`, { recursive: true, mode: 0o755 });
+          await ctx.executor.writeFile(constraints, pins.join('\n') + '\n', { mode: 0o644 });
           extraArgs.push('-c', constraints);
           report.notes.push(`uv.lock installed through ${installer.kind === 'uv' ? 'uv pip' : 'pip'}: its ${pins.length} registry pins were used as constraints`);
         } else {

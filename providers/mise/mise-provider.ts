@@ -8,7 +8,7 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, commandFailed, lastLines, runChecked, findOnPath, isExecutableFile, parsePythonRequest } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, commandFailed, lastLines, runChecked, findOnPath, isExecutableFile, parsePythonRequest } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, type Installer } from '../common/install.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
@@ -54,12 +54,16 @@ export class MiseProvider implements Provider {
           ],
         };
       }
+      await assertSafeToRun(ctx.executor, opts.path, { what: 'mise', source: 'providers.mise.path', within: opts.path.startsWith(`${ctx.toolsDir}/`) ? ctx.toolsDir : undefined });
       found = { path: opts.path, source: 'config' };
     } else {
       const onPath = await findOnPath(ctx.executor, 'mise');
       const inTools = onPath ? undefined : await findInToolsDir(ctx.executor, ctx.toolsDir, 'mise');
       if (onPath) found = { path: onPath, source: 'PATH' };
-      else if (inTools) found = { path: inTools, source: 'tools-dir' };
+      else if (inTools) {
+        await assertSafeToRun(ctx.executor, inTools, { what: 'mise', source: "pymgr's tools directory", within: ctx.toolsDir });
+        found = { path: inTools, source: 'tools-dir' };
+      }
     }
     if (!found) return { name: 'mise', found: false, needsGit: false, problems: [] };
     // Offline: `mise --version` otherwise asks mise.jdx.dev for the latest release.

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Executor, ProviderContext } from '../../src/contracts.js';
-import { PymgrError, findOnPath, isExecutableFile, pyenvRootFrom } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, findOnPath, isExecutableFile, pyenvRootFrom } from '../../src/core/kit.js';
 
 /** Where pyenv is (or would be installed) for one context. Nothing here runs pyenv or git. */
 export interface PyenvLocation {
@@ -50,6 +50,8 @@ export async function findPyenv(ctx: ProviderContext): Promise<PyenvLocation> {
         details: { keyPath: 'providers.pyenv.path' },
       });
     }
+    // A pyenv root owned by another uid is pymgr's own case (scoped trust): only the write bits are refused.
+    await assertSafeToRun(executor, opts.path, { what: 'pyenv', source: 'providers.pyenv.path', allowForeignOwner: true });
     bin = opts.path;
     binSource = 'config';
   }

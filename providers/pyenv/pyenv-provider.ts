@@ -95,6 +95,34 @@ export class PyenvProvider implements Provider {
       }
     }
 
+    // The trust decision, said out loud: pymgr runs pyenv (and its Pythons) from this root as the
+    // current user, so whoever else can write the root or its bin/ can run code as that user.
+    if (loc.rootState !== 'missing') {
+      const me = await readCurrentUid(executor);
+      const writers: string[] = [];
+      for (const dir of [loc.root, `${loc.root}/bin`]) {
+        const st = await executor.stat(dir);
+        if (!st || me === undefined) continue;
+        const who = [
+          ...(st.uid !== me && st.mode & 0o200 ? [`its owner uid ${st.uid}`] : []),
+          ...(st.mode & 0o020 ? [`group ${st.gid}`] : []),
+          ...(st.mode & 0o002 ? ['every user'] : []),
+        ];
+        if (who.length) writers.push(`${dir} (mode 0${(st.mode & 0o777).toString(8)}) is writable by ${who.join(' and ')}`);
+      }
+      if (writers.length) {
+        problems.push({
+          code: 'PYENV_ROOT_WRITABLE_BY_OTHERS',
+          severity: 'warning',
+          message:
+            `pymgr uses the pyenv root ${loc.root} as uid ${me} (git trusted for it per command only), but ${writers.join('; ')}: ` +
+            'whoever can write there can change the pyenv and Pythons that run as you.',
+          fix: `Use it only if you trust them (a shared cache of your own team), or make it yours (\`chown -R ${me} ${loc.root}\`, \`chmod -R go-w ${loc.root}\`), or point providers.pyenv.root at a root of your own.`,
+          fixable: false,
+        });
+      }
+    }
+
     const wouldClone = !found && opts.install && (loc.rootState === 'missing' || loc.rootState === 'empty') && !loc.bin;
     const cloneBlocked = wouldClone && ctx.config.index.offline && !isLocalRepository(opts.repository);
     if (cloneBlocked) {

@@ -9,7 +9,7 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
@@ -56,16 +56,18 @@ export class UvProvider implements Provider {
           details: { keyPath: 'providers.uv.path' },
         });
       }
+      await assertSafeToRun(ctx.executor, opts.path, { what: 'uv', source: 'providers.uv.path' });
       return { path: opts.path, source: 'config' };
     }
     // A pyenv shim only works where pyenv's selected version has uv: use the real binary behind it.
     const onPath = await findOnPath(ctx.executor, 'uv').then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
     if (onPath) return { path: onPath, source: 'PATH' };
     const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
-    if (await isExecutableFile(ctx.executor, provisioned)) return { path: provisioned, source: 'tools-dir' };
     // Another version in the tools directory (copied in from the host, or provisioned before a pin changed).
-    const other = await findInToolsDir(ctx.executor, ctx.toolsDir, 'uv');
-    return other ? { path: other, source: 'tools-dir' } : undefined;
+    const inTools = (await isExecutableFile(ctx.executor, provisioned)) ? provisioned : await findInToolsDir(ctx.executor, ctx.toolsDir, 'uv');
+    if (!inTools) return undefined;
+    await assertSafeToRun(ctx.executor, inTools, { what: 'uv', source: "pymgr's tools directory", within: ctx.toolsDir });
+    return { path: inTools, source: 'tools-dir' };
   }
 
   async canProvision(ctx: ProviderContext): Promise<boolean> {
@@ -88,7 +90,9 @@ export class UvProvider implements Provider {
       });
     }
     const target = `${ctx.toolsDir}/uv-${opts.version}`;
-    await ctx.executor.mkdir(ctx.toolsDir, { recursive: true });
+    // Never install into a tools directory another user could change.
+    await assertSafeToRun(ctx.executor, provisionedUvPath(ctx.toolsDir, opts.version), { what: 'uv', source: "pymgr's tools directory", within: ctx.toolsDir });
+    await ctx.executor.mkdir(ctx.toolsDir, { recursive: true, mode: 0o755 });
     // Setups of different projects may provision at once: one installs, the others wait and use it.
     const lock = await acquireEnvLock(ctx.executor, target, {
       signal: ctx.signal,
@@ -115,6 +119,8 @@ export class UvProvider implements Provider {
             signal: ctx.signal,
           },
         ));
+        // pip writes with the umask (group-writable under 002): pymgr's tools are writable by their owner only.
+        await runChecked(ctx.executor, 'chmod', ['-R', 'go-w', '--', staging], { purpose: `make ${staging} writable by its owner only` });
         // Only a target that does not run is replaced (never a working uv another setup may be using).
         await ctx.executor.remove(target, { recursive: true });
         await ctx.executor.rename(staging, target);

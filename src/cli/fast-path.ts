@@ -111,11 +111,11 @@ export async function writeQuickRecord(
   for (const p of paths) watch.push([p, await observe(p)]);
   if (!(await stillValid())) return;
   const dir = cacheDir(env);
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const file = join(dir, `${quickKey(key)}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
   const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result };
-  await fs.writeFile(tmp, JSON.stringify(data));
+  await fs.writeFile(tmp, JSON.stringify(data), { mode: 0o644 });
   await fs.rename(tmp, file);
 }
 

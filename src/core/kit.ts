@@ -13,6 +13,7 @@
  * - credentials out of what is shown: {@link redact}, {@link redactArgs}; and off command lines:
  *   {@link prepareIndexAccess} (index flags, a private netrc or variables, and a clean-up);
  * - distribution names (PEP 503): {@link normalizeName};
+ * - refusing a manager binary another user could have changed: {@link assertSafeToRun};
  * - a cross-process lock on a path (on the executor's file system): {@link acquireEnvLock};
  * - one answer per key for the life of a context: {@link memoise};
  * - the types a provider and the registry see: {@link PymgrConfig}, {@link ProviderChoice};
@@ -25,6 +26,7 @@ export { matchPythonVersion, parsePythonRequest, pickDefaultFromSpecifier } from
 export { redact, redactArgs } from '../redact.js';
 export { normalizeName } from '../detect/requirement-names.js';
 export { acquireEnvLock } from './lock.js';
+export { assertSafeToRun } from './trust.js';
 export { prepareIndexAccess, type IndexAccess } from './index-access.js';
 export { memoise, type Memoised } from './memo.js';
 export { defaultPyenvRoot, pyenvRootFrom } from './paths.js';

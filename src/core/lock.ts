@@ -48,12 +48,13 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
   const pollMs = options.pollMs ?? 200;
   const token = randomUUID();
   const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-  await executor.mkdir(parent, { recursive: true });
+  // Modes are explicit: the umask can only take bits away, so no group or other write bit (umask 002).
+  await executor.mkdir(parent, { recursive: true, mode: 0o755 });
   const start = Date.now();
   let waited = false;
   for (;;) {
     options.signal?.throwIfAborted();
-    if (await executor.mkdir(path)) break;
+    if (await executor.mkdir(path, { mode: 0o755 })) break;
     const owner = await readOwner(executor, ownerFile);
     const st = await executor.stat(owner ? ownerFile : path);
     const age = st ? Date.now() - st.mtimeMs : Number.POSITIVE_INFINITY;
@@ -73,11 +74,11 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
     await new Promise((r) => setTimeout(r, pollMs));
   }
   const me: Owner = { pid: process.pid, host: hostname(), since: Date.now(), token };
-  await executor.writeFile(ownerFile, JSON.stringify(me));
+  await executor.writeFile(ownerFile, JSON.stringify(me), { mode: 0o644 });
   // Refresh while held, but never write into a lock that is no longer ours.
   const timer = setInterval(() => {
     void readOwner(executor, ownerFile)
-      .then((o) => (o?.token === token ? executor.writeFile(ownerFile, JSON.stringify(me)) : undefined))
+      .then((o) => (o?.token === token ? executor.writeFile(ownerFile, JSON.stringify(me), { mode: 0o644 }) : undefined))
       .catch(() => undefined);
   }, Math.max(1000, staleMs / 4));
   timer.unref();
@@ -137,7 +138,7 @@ export async function removeStaleLock(executor: Executor, judged: LockStatus, st
  */
 async function takeOver(executor: Executor, path: string, stale: Owner | undefined, staleMs: number): Promise<void> {
   const guard = `${path}.takeover`;
-  if (!(await executor.mkdir(guard))) {
+  if (!(await executor.mkdir(guard, { mode: 0o755 }))) {
     // A takeover in progress; one abandoned by a crash within that instant is cleared after 10 s.
     const st = await executor.stat(guard);
     if (st && Date.now() - st.mtimeMs > 10_000) await executor.remove(guard, { recursive: true });

@@ -30,9 +30,10 @@ export async function readState(executor: Executor, venvPath: string): Promise<E
 
 /** Write the state atomically (temporary file, then rename), so a kill never leaves half a file. */
 export async function writeState(executor: Executor, venvPath: string, state: EnvRecord): Promise<void> {
-  await executor.mkdir(stateDir(venvPath), { recursive: true });
+  // Explicit modes: no group or other write bit whatever the umask.
+  await executor.mkdir(stateDir(venvPath), { recursive: true, mode: 0o755 });
   const tmp = `${statePath(venvPath)}.${process.pid}.tmp`;
-  await executor.writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
+  await executor.writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o644 });
   await executor.rename(tmp, statePath(venvPath));
 }
 

@@ -124,7 +124,7 @@ async function copyOne(
   // binary copied into a recreated container leaves a ready env `reused`.
   const { mtimeMs } = await stat(hostPath);
   const { uid, gid } = await readContainerIds(executor);
-  await executor.mkdir(dir, { recursive: true });
+  await executor.mkdir(dir, { recursive: true, mode: 0o755 });
   const staging = `.${name}.partial-${process.pid}-${Date.now()}`;
   await executor.client.getContainer(executor.containerId).putArchive(dir, packFile(staging, data, { mode: 0o755, uid, gid, mtimeMs }));
   await executor.rename(`${dir}/${staging}`, target);
