@@ -27,7 +27,7 @@ describe('README', () => {
   });
 
   it('documents every CLI option', () => {
-    const options = readFileSync(join(repoRoot, 'src', 'cli', 'commands.ts'), 'utf8').match(/\.option\('(?:-\w, )?(--[a-z-]+)/g) ?? [];
+    const options = readFileSync(join(repoRoot, 'src', 'cli', 'commands.ts'), 'utf8').match(/(?:\.option\(|new Option\()'(?:-\w, )?(--[a-z-]+)/g) ?? [];
     expect(options.length).toBeGreaterThan(10);
     const missing = options.map((o) => o.replace(/^.*(--[a-z-]+)$/, '$1')).filter((flag) => !new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(readme));
     expect(missing).toEqual([]);
