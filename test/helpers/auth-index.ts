@@ -6,7 +6,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 
 export interface AuthIndex {
@@ -76,7 +75,18 @@ export async function startAuthIndex(wheelsDir: string, user: string, password: 
   };
 }
 
-/** The host's address on the docker0 bridge (where containers reach the host), or undefined. */
-export function dockerGatewayAddress(): string | undefined {
-  return networkInterfaces().docker0?.find((a) => a.family === 'IPv4')?.address;
+/**
+ * The address a container reaches the host at: its default route's gateway, read from the
+ * container's own `/proc/net/route` (pass its text: `cat` it in the container) (the docker0 address on the host side is not listed by Node
+ * while no container is attached to the bridge).
+ */
+export function containerGateway(routes: string): string {
+  for (const line of routes.split('\n').slice(1)) {
+    const [, destination, gateway] = line.trim().split(/\s+/);
+    if (destination === '00000000' && gateway && gateway !== '00000000') {
+      const n = parseInt(gateway, 16);
+      return [n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255].join('.');
+    }
+  }
+  throw new Error('the container has no default route (no network?): it cannot reach the test index on the host');
 }
