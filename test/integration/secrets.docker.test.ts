@@ -23,7 +23,7 @@ import { DockerExecutor } from '../../src/docker/docker-executor.js';
 import { ensurePersistentEnv, removePersistentEnv } from '../../src/docker/persistent-env.js';
 import { containerGateway, startAuthIndex, type AuthIndex } from '../helpers/auth-index.js';
 import { createTestContainer, ensureBaseImage, findTestEngine, type TestContainer } from '../helpers/docker.js';
-import { cleanupTemp, makeTemp } from '../helpers/project.js';
+import { cleanupTemp, makeTemp, runCli } from '../helpers/project.js';
 import { filesContaining, readAllCmdlines } from '../helpers/secret-scan.js';
 import { buildWheel } from '../helpers/wheels.js';
 import { findUv, requireTool } from '../helpers/tools.js';
@@ -151,6 +151,28 @@ describe.skipIf(!hasDocker || !hasUv)('index credentials in containers, and non-
     expect(((await ex.readDir('/tmp')) ?? []).filter((n) => n.startsWith('pymgr-netrc-'))).toEqual([]);
     const docker = new Docker({ socketPath: '/var/run/docker.sock' });
     expect(JSON.stringify(await docker.getContainer(box.id).inspect())).not.toContain(PASSWORD);
+  });
+
+  it('the CLI: --docker with --user 1000:1000 and --index-url-file in a root container: verified, owned by 1000, no password in the engine records', async () => {
+    const dir = project('cli-user', 1000);
+    const box = await createTestContainer(engine!, { binds: [`${dir}:/work/project`] });
+    boxes.push(box);
+    const ex = await DockerExecutor.connect(box.id, { engine: engine! });
+    const gateway = containerGateway((await ex.exec('cat', ['/proc/net/route'])).stdout);
+    const urlFile = join(root, 'cli-url.txt');
+    writeFileSync(urlFile, `${index.urlWithCredentials(gateway)}\n`, { mode: 0o600 });
+    const w = await watchContainer(box.id, () =>
+      runCli(['setup', '/work/project', '--docker', box.name, '--user', '1000:1000', '--provider', 'uv', '--index-url-file', urlFile, '--json']),
+    );
+    expect(w.result.code, w.result.stderr + w.result.stdout).toBe(0);
+    const out = JSON.parse(w.result.stdout);
+    expect(out.isolation.verified).toBe(true);
+    expect(w.result.stdout + w.result.stderr).not.toContain(PASSWORD);
+    expect(w.seen.filter((s) => s.includes(PASSWORD))).toEqual([]);
+    expect([...w.cmdlines].filter((l) => l.includes(PASSWORD))).toEqual([]);
+    expect((await ex.exec('find', ['/work/project/.venv', '!', '-uid', '1000'])).stdout).toBe('');
+    expect((await ex.stat('/work/project/.venv'))?.uid).toBe(1000);
+    expect(await grepInContainer(ex, ['/work/project', '/tmp', '/root'])).toEqual([]);
   });
 
   it('as uid 1000 in the root-owned base image, with a shared uv cache volume: verified, owned by 1000, and still no password anywhere', async () => {

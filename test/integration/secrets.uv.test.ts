@@ -148,6 +148,22 @@ describe.skipIf(!hasUv)('index credentials on the host (real uv, pip)', () => {
     assertNothingLeaked(dirs, w.res);
   });
 
+  it('providers.uv.keyringProvider reaches uv as --keyring-provider (and the netrc still supplies the password)', async () => {
+    const { dirs, env } = scene('keyring', { 'requirements.txt': 'authdep==1.0.0\n' });
+    const res = await cli(['setup', dirs.project, '--provider', 'uv', '--json'], {
+      ...env,
+      PYMGR_INDEX__URL: index.urlWithCredentials(),
+      PYMGR_PROVIDERS__UV__KEYRING_PROVIDER: 'subprocess',
+    });
+    expect(res.code, res.stderr + res.stdout).toBe(0);
+    const commands: string[][] = JSON.parse(res.stdout).install.commands;
+    expect(commands.some((c) => c.join(' ').includes('--keyring-provider subprocess'))).toBe(true);
+    expect(res.stdout).not.toContain(PASSWORD);
+    const bad = await cli(['setup', dirs.project, '--provider', 'uv', '--json'], { ...env, PYMGR_PROVIDERS__UV__KEYRING_PROVIDER: 'always' });
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.code).toBe('CONFIG_INVALID');
+  });
+
   it('without credentials, the index sends 401 and the install fails (the test index really needs them)', async () => {
     const { dirs, env } = scene('none', { 'requirements.txt': 'authdep==1.0.0\n' });
     const res = await cli(['setup', dirs.project, '--provider', 'uv', '--index-url', index.url()], { ...env, UV_HTTP_RETRIES: '0' });
