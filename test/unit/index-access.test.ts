@@ -57,3 +57,26 @@ describe('index credentials', () => {
     expect(twoUsers).toMatchObject({ route: 'env', env: { PIP_INDEX_URL: 'https://a:1@h.example/x', PIP_EXTRA_INDEX_URL: 'https://b:2@h.example/y' } });
   });
 });
+
+describe('secrets stay out of what pymgr records', () => {
+  it('the fingerprint and the fast-path key are the same with or without the password (it decides nothing, and cannot be guessed from them)', async () => {
+    const { computeFingerprint } = await import('../../src/core/fingerprint.js');
+    const { quickKey } = await import('../../src/cli/fast-path.js');
+    const { defaultConfig } = await import('../../src/config/schema.js');
+    const fp = (url: string) =>
+      computeFingerprint({
+        executor: new HostExecutor(),
+        plan: { steps: [], expected: [], index: index({ url, extraUrls: [url] }) },
+        provider: { name: 'uv' },
+        request: { raw: '3', source: 'default' },
+        venvPath: '/nonexistent/.venv',
+        config: defaultConfig(),
+      });
+    const a = await fp('https://bob:first-pw@a.example/simple');
+    expect(await fp('https://bob:other-pw@a.example/simple')).toBe(a);
+    expect(await fp('https://a.example/simple')).toBe(a);
+    expect(await fp('https://bob:first-pw@b.example/simple')).not.toBe(a); // the index itself still counts
+    const key = (url: string) => quickKey({ projectDir: '/p', flags: { index: { url } }, env: { PYMGR_INDEX__URL: url } });
+    expect(key('https://bob:first-pw@a.example/simple')).toBe(key('https://bob:other-pw@a.example/simple'));
+  });
+});
