@@ -14,7 +14,8 @@ export interface AuthIndex {
   url(host?: string): string;
   /** The same with `user:password@`. */
   urlWithCredentials(host?: string): string;
-  requests: Array<{ path: string; authorised: boolean }>;
+  /** Every request: its path, whether it carried the right credentials, and the host name it was sent to. */
+  requests: Array<{ path: string; authorised: boolean; host: string }>;
   close(): Promise<void>;
 }
 
@@ -29,7 +30,7 @@ export async function startAuthIndex(wheelsDir: string, user: string, password: 
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
     const authorised = req.headers.authorization === expected;
-    requests.push({ path, authorised });
+    requests.push({ path, authorised, host: (req.headers.host ?? '').replace(/:\d+$/, '') });
     if (!authorised) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="pymgr-test"', 'Content-Type': 'text/plain' });
       res.end('unauthorised\n');

@@ -148,6 +148,25 @@ describe.skipIf(!hasUv)('index credentials on the host (real uv, pip)', () => {
     assertNothingLeaked(dirs, w.res);
   });
 
+  it("the user's own ~/.netrc keeps working beside pymgr's credentials (its entries are carried into the private netrc)", async () => {
+    const { dirs, env } = scene('own-netrc', { 'requirements.txt': 'authdep==1.0.0\n' });
+    const home = join(root, 'own-netrc-home');
+    mkdirSync(home);
+    // The same index under another host name, known only to the user's netrc.
+    writeFileSync(join(home, '.netrc'), `machine localhost\nlogin ${USER}\npassword ${PASSWORD}\n`, { mode: 0o600 });
+    const before = index.requests.length;
+    const res = await cli(['setup', dirs.project, '--provider', 'uv'], {
+      ...env,
+      HOME: home,
+      PYMGR_INDEX__URL: index.urlWithCredentials(),
+      PYMGR_INDEX__EXTRA_URLS: index.url('localhost'),
+    });
+    expect(res.code, res.stderr).toBe(0);
+    const requests = index.requests.slice(before);
+    expect(requests.filter((r) => r.host === 'localhost' && r.authorised).length).toBeGreaterThan(0);
+    assertNothingLeaked(dirs, res);
+  });
+
   it('providers.uv.keyringProvider reaches uv as --keyring-provider (and the netrc still supplies the password)', async () => {
     const { dirs, env } = scene('keyring', { 'requirements.txt': 'authdep==1.0.0\n' });
     const res = await cli(['setup', dirs.project, '--provider', 'uv', '--json'], {
