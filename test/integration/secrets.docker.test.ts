@@ -175,6 +175,20 @@ describe.skipIf(!hasDocker || !hasUv)('index credentials in containers, and non-
     expect(await grepInContainer(ex, ['/work/project', '/tmp', '/root'])).toEqual([]);
   });
 
+  it("asUser: a uid the image does not know gets a private HOME, also when the image's HOME is one it cannot write", async () => {
+    const box = await createTestContainer(engine!, { env: ['HOME=/root'] });
+    boxes.push(box);
+    const rootEx = await DockerExecutor.connect(box.id, { engine: engine! });
+    expect((await rootEx.getEnv()).HOME).toBe('/root');
+    const as1000 = await rootEx.asUser('1000:1000');
+    expect((await as1000.getEnv()).HOME).toBe('/tmp/pymgr-home-1000');
+    expect((await as1000.exec('id', ['-u'])).stdout.trim()).toBe('1000');
+    expect(await as1000.stat('/tmp/pymgr-home-1000')).toMatchObject({ uid: 1000, mode: 0o700 });
+    // Root keeps its own HOME; a second executor for 1000 reuses the private home.
+    expect((await (await rootEx.asUser('0')).getEnv()).HOME).toBe('/root');
+    expect((await (await rootEx.asUser('1000:1000')).getEnv()).HOME).toBe('/tmp/pymgr-home-1000');
+  });
+
   it('as uid 1000 in the root-owned base image, with a shared uv cache volume: verified, owned by 1000, and still no password anywhere', async () => {
     const run = async (name: string) => {
       const dir = project(name, 1000);
