@@ -16,7 +16,8 @@
  * - Credentials netrc cannot carry (a token without password, whitespace or quotes, two URLs of
  *   one host with different credentials): the URLs with credentials go through the command's
  *   environment (`UV_INDEX_URL`/`UV_EXTRA_INDEX_URL`/`UV_FIND_LINKS`, or `PIP_INDEX_URL`/
- *   `PIP_EXTRA_INDEX_URL`/`PIP_FIND_LINKS`), readable only by the same user (and root).
+ *   `PIP_EXTRA_INDEX_URL`/`PIP_FIND_LINKS`), readable only by the same user (and root). (pip still
+ *   passes them as arguments to its build-isolation subprocess when it builds an sdist.)
  *
  * Docker (checked on Engine 20.10): an exec's `Env` is not shown by exec or container inspect,
  * but the netrc route is used there as well, so the password is in one private file only.
