@@ -288,4 +288,11 @@ export interface Provider {
   createVenv(ctx: ProviderContext, python: PythonInterpreter, venv: VenvTarget): Promise<void>;
   /** Install the plan into the venv (never into a base interpreter). */
   installDependencies(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan): Promise<InstallReport>;
+  /**
+   * Optional: why this manager cannot install into the existing venv at `venv` as it is (say a
+   * pip-based manager and a venv without a working pip, as uv makes them), or `undefined` when it
+   * can. Setup then rebuilds the venv (aside: the old one is kept until the new one verifies);
+   * doctor reports it. Changes nothing.
+   */
+  venvProblem?(ctx: ProviderContext, venv: VenvTarget): Promise<string | undefined>;
 }

@@ -134,7 +134,8 @@ export interface SetupResult {
   projectType: ProjectType;
   provider: { name: ProviderName; version?: string; path?: string; foundBy?: string; chosenBy: ProviderChoice['source']; reason: string };
   python: { version: string; executable: string; base: string; request: string; source: string; sourcePath?: string };
-  venv: { path: string; action: VenvAction };
+  /** `reason`: why it was updated or rebuilt (`manager changed: uv → pyenv`). */
+  venv: { path: string; action: VenvAction; reason?: string };
   isolation: { verified: boolean; checks: IsolationCheck[] };
   install: InstallReport;
   /** What changed in the env since before this setup (absent when it was reused as it was). */

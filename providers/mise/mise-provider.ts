@@ -11,6 +11,7 @@ import type {
 import { PymgrError, assertSafeToRun, commandFailed, lastLines, runChecked, findOnPath, isExecutableFile, parsePythonRequest } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, type Installer } from '../common/install.js';
+import { pipProblem } from '../common/venv-pip.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { createVenvWithUv, managerDoesNotRun, uvEnvironment } from '../common/uv-tool.js';
 import { buildMiseEnv } from './mise-env.js';
@@ -242,6 +243,11 @@ export class MiseProvider implements Provider {
       hint: 'Debian\'s system Pythons need the python3-venv package; a mise Python has venv built in. The output above says what failed.',
       signal: ctx.signal,
     });
+  }
+
+  /** Installing with pip (no uv found) needs a venv with a working pip; with uv, any venv will do. */
+  async venvProblem(ctx: ProviderContext, venv: VenvTarget): Promise<string | undefined> {
+    return (await this.installer(ctx)).kind === 'pip' ? pipProblem(ctx, venv, 'mise (through pip, no uv was found)') : undefined;
   }
 
   async installDependencies(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan): Promise<InstallReport> {

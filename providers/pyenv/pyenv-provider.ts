@@ -14,6 +14,7 @@ import type {
 import { PymgrError, commandFailed, lastLines, runChecked, matchPythonVersion, redact, acquireEnvLock } from '../../src/core/kit.js';
 import { listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller } from '../common/install.js';
+import { pipProblem } from '../common/venv-pip.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { findPyenv, readCurrentUid, readPyenvVersion, type PyenvLocation } from './find-pyenv.js';
 import { buildGitTrustEnv } from './git-trust.js';
@@ -398,6 +399,11 @@ export class PyenvProvider implements Provider {
       purpose: `create the venv at ${venv.path}`,
       hint: `Check that ${python.executable} has the venv module (ensurepip); rebuild that Python with pyenv if not.`,
     });
+  }
+
+  /** pyenv installs with the venv's own pip: a venv without a working one (uv made it, or a kill) cannot be used. */
+  venvProblem(ctx: ProviderContext, venv: VenvTarget): Promise<string | undefined> {
+    return pipProblem(ctx, venv, 'pyenv');
   }
 
   async installDependencies(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan): Promise<InstallReport> {

@@ -1,14 +1,15 @@
-import type { Executor, InstallReport, ProbeResult, ProviderContext, PythonInterpreter, VenvTarget } from '../contracts.js';
-import { PymgrError, toPymgrError } from '../errors.js';
+import type { InstallReport, ProbeResult, ProviderContext, VenvTarget } from '../contracts.js';
+import { toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
 import { computeFingerprint } from '../core/fingerprint.js';
 import { acquireEnvLock } from '../core/lock.js';
-import { stateDir } from '../core/paths.js';
 import { describeSelection } from '../core/selection.js';
 import { readState, writeState } from '../core/state.js';
+import { newBuildId, recoverAside } from '../core/build-aside.js';
+import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
 import { assertIsolated, inspectVenv } from '../core/verify.js';
 import type { IsolationCheck, SetupOptions, SetupResult, VenvAction } from '../types.js';
 
@@ -67,16 +68,24 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     onWait: (owner) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${owner})` }),
   });
   try {
+    // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
+    const recovered = await recoverAside(executor, venvPath);
+    if (recovered) {
+      ctx.progress({
+        step: 'venv',
+        message: recovered.action === 'restore' ? `a setup was interrupted: put the previous env back from ${recovered.path}` : `removed ${recovered.path} (${recovered.detail})`,
+      });
+    }
     ctx.progress({ step: 'manager', message: `using ${choice.name} (${choice.reason})` });
     const manager: ProbeResult = await provider.ensureManager(ctx);
     const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
     const state = await readState(executor, venvPath);
-    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport): SetupResult => ({
+    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string): SetupResult => ({
       projectDir,
       projectType: detection.projectType,
       provider: { name: choice.name, version: manager.version, path: manager.path, foundBy: manager.source, chosenBy: choice.source, reason: choice.reason },
       python: { version: python.version, executable: venv.python, base: python.base, request: request.raw, source: request.source, sourcePath: request.sourcePath },
-      venv: { path: venvPath, action },
+      venv: { path: venvPath, action, ...(reason ? { reason } : {}) },
       isolation: { verified: true, checks },
       install,
       reasons: detection.reasons.map((r) => (r.file ? `${r.message} (${r.file})` : r.message)),
@@ -85,21 +94,34 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
 
     // Warm path: nothing that decides the env changed. Still prove, with the venv's interpreter,
     // that it is the venv and that every requested dependency is still installed in it.
+    let updateReason: string | undefined;
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
       const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs });
       if (quick.verified) {
         return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
       }
-      ctx.progress({ step: 'venv', message: `recorded env fails its checks (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}): repairing` });
+      updateReason = `the recorded env fails its checks (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')})`;
+      ctx.progress({ step: 'venv', message: `${updateReason}: repairing` });
     }
 
     const python = await provider.ensurePython(ctx, request);
     ctx.progress({ step: 'python', message: `Python ${python.version} at ${python.executable}` });
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
-    if (dropped.length) ctx.progress({ step: 'venv', message: `no longer requested: ${dropped.join(', ')}: rebuilding` });
-    const action = await prepareVenvDirectory(executor, venvPath, python, dropped.length > 0);
+    const decision = await decideVenvWork(executor, venvPath, {
+      state,
+      provider: choice.name,
+      python,
+      dropped,
+      venvProblem: async () => provider.venvProblem?.(ctx, venv),
+      updateReason,
+    });
+    if (decision.action !== 'created') {
+      ctx.progress({ step: 'venv', message: `${decision.reason}: ${decision.action === 'rebuilt' ? 'rebuilding' : 'updating in place'}; the current env is kept aside until the new one verifies` });
+    }
+    // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
+    const work = await beginVenvWork(executor, decision, newBuildId());
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
         schema: 1,
@@ -110,65 +132,35 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
         projectType: detection.projectType,
         projectDir,
         expected: detection.plan.expected,
+        build: work.id,
         updatedAt: new Date().toISOString(),
       });
-    await record('in-progress');
-    if (action === 'created' || action === 'rebuilt') await provider.createVenv(ctx, python, venv);
-    ctx.progress({ step: 'install', message: `installing ${detection.projectType} dependencies with ${choice.name}` });
-    const install = await provider.installDependencies(ctx, venv, detection.plan);
-    ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
-    const report = await inspectVenv(executor, venvPath, expected, {
-      versionOk: (v) => v === python.version,
-      timeoutMs: config.verify.timeoutMs,
-      signal: ctx.signal,
-    });
-    assertIsolated(report, venvPath);
-    await record('ready');
-    return result(action, { version: python.version, base: python.executable }, report.checks, install);
+    let report: Awaited<ReturnType<typeof inspectVenv>>;
+    let install: InstallReport;
+    try {
+      await record('in-progress');
+      if (decision.action !== 'updated') await provider.createVenv(ctx, python, venv);
+      ctx.progress({ step: 'install', message: `installing ${detection.projectType} dependencies with ${choice.name}` });
+      install = await provider.installDependencies(ctx, venv, detection.plan);
+      ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
+      report = await inspectVenv(executor, venvPath, expected, {
+        versionOk: (v) => v === python.version,
+        timeoutMs: config.verify.timeoutMs,
+        signal: ctx.signal,
+      });
+      assertIsolated(report, venvPath);
+      await record('ready');
+    } catch (err) {
+      throw withKeptEnv(err, await work.rollback());
+    }
+    await work.commit();
+    return result(decision.action, { version: python.version, base: python.executable }, report.checks, install, decision.reason);
+  } catch (err) {
+    // Failed before the venv was touched (no manager, no such Python, ...): say the env is still there.
+    const said = (err as { details?: Record<string, unknown> }).details?.previousEnv !== undefined;
+    if (said || !(await executor.exists(`${venvPath}/pyvenv.cfg`).catch(() => false))) throw err;
+    throw withKeptEnv(err, `the previous env at ${venvPath} was kept as it was`);
   } finally {
     await lock.release();
   }
-}
-
-/**
- * Decide what to do with the venv directory and clear it when it must be rebuilt.
- * - missing or empty: `created` (an existing empty directory is kept: it may be a mount point);
- * - a venv whose interpreter runs, is isolated and has the chosen Python: `updated` in place;
- * - a venv (pyvenv.cfg or pymgr state) that is broken, has another Python, or must lose a
- *   dropped requirement (`forceRebuild`): `rebuilt` (its contents are removed, the directory stays);
- * - anything else: an error, and nothing is touched.
- */
-async function prepareVenvDirectory(
-  executor: Executor,
-  venvPath: string,
-  python: PythonInterpreter,
-  forceRebuild: boolean,
-): Promise<'created' | 'updated' | 'rebuilt'> {
-  let st = await executor.stat(venvPath);
-  // A venv path that is a symbolic link to a directory (a venv on another disk) is used as is.
-  if (st?.isSymbolicLink) st = await executor.realpath(venvPath).then((real) => executor.stat(real), () => undefined);
-  if (st && !st.isDirectory) {
-    throw new PymgrError('PROJECT_INVALID', `The venv path ${venvPath} exists and is not a directory (or is a broken link)`, {
-      hint: 'Set `venv` in the pymgr config to another path; pymgr does not remove it for you.',
-    });
-  }
-  const entries = (await executor.readDir(venvPath)) ?? [];
-  if (!st || entries.length === 0) return 'created';
-  const looksLikeVenv = entries.includes('pyvenv.cfg') || entries.includes('.pymgr');
-  if (!looksLikeVenv) {
-    throw new PymgrError('PROJECT_INVALID', `${venvPath} exists, is not empty and is not a venv; pymgr will not touch it`, {
-      hint: 'Point `venv` in the pymgr config at a new or empty directory, or move that directory away yourself.',
-      details: { venv: venvPath, entries: entries.slice(0, 10) },
-    });
-  }
-  if (entries.includes('pyvenv.cfg') && !forceRebuild) {
-    const check = await inspectVenv(executor, venvPath, [], { versionOk: (v) => v === python.version });
-    if (check.verified) return 'updated';
-  }
-  for (const name of entries) {
-    if (name === '.pymgr') continue;
-    await executor.remove(`${venvPath}/${name}`, { recursive: true });
-  }
-  await executor.remove(`${stateDir(venvPath)}/state.json`);
-  return 'rebuilt';
 }

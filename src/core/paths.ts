@@ -9,6 +9,7 @@
  * | pyenv root | `providers.pyenv.root`, else `$PYENV_ROOT`, else `~/.pyenv` |
  * | env state | `<venv>/.pymgr/state.json` |
  * | env lock | `<venv>.pymgr-lock` (beside the venv: it exists before the venv does) |
+ * | previous env kept aside | `<venv dir>.pymgr-prev` (beside the venv's directory: same file system; see core/build-aside.ts) |
  *
  * These functions take the environment as a plain record, so the CLI's fast path (Node
  * built-ins only) computes exactly the same paths as the library.
@@ -65,4 +66,9 @@ export function statePath(venvPath: string): string {
 /** The lock directory of a venv. */
 export function lockPathFor(venvPath: string): string {
   return `${venvPath.replace(/\/+$/, '')}.pymgr-lock`;
+}
+
+/** Where the previous env is kept while the env in `dir` (the venv's real directory) is rebuilt or updated. */
+export function asidePathFor(dir: string): string {
+  return `${dir.replace(/\/+$/, '')}.pymgr-prev`;
 }

@@ -13,6 +13,11 @@ export interface EnvRecord {
   projectDir: string;
   /** Top-level distributions requested at the last setup (a dropped one forces a rebuild). */
   expected?: string[];
+  /**
+   * The build that wrote this state (see build-aside.ts): a kept-aside previous env whose marker
+   * has the same id belongs to a build that finished and verified, so it may be removed.
+   */
+  build?: string;
   updatedAt: string;
 }
 
