@@ -10,6 +10,7 @@ import { createContext, executorOf, locateProjectDir, resolveProject } from '../
 import { inspectLock, lockPathFor, removeStaleLock } from '../core/lock.js';
 import { readState } from '../core/state.js';
 import { inspectVenv } from '../core/verify.js';
+import { checkAside, checkVenvManager } from './doctor-venv.js';
 import type { DoctorManager, DoctorOptions, DoctorProblem, DoctorReport, ProviderChoice } from '../types.js';
 
 export type { DoctorManager, DoctorOptions, DoctorProblem, DoctorReport };
@@ -111,7 +112,13 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   // The env and its lock.
   let venv: DoctorReport['venv'];
   if (venvPath && detection) {
+    const aside = await checkAside(executor, venvPath, !!options.fix);
+    problems.push(...aside.problems);
+    fixed.push(...aside.fixed);
     venv = await checkVenv(executor, venvPath, detection, problems);
+    if (choice && foundByName.get(choice.name)) {
+      problems.push(...(await checkVenvManager(ctx, venvPath, await createProvider(choice.name))).problems);
+    }
     const judged = await inspectLock(executor, lockPathFor(venvPath));
     if (judged) {
       const removed = options.fix && judged.stale ? await removeStaleLock(executor, judged) : false;
@@ -208,7 +215,7 @@ async function checkVenv(
       code: notIsolated ? 'VENV_NOT_ISOLATED' : 'VENV_BROKEN',
       severity: 'error',
       message: notIsolated ? `The env at ${venvPath} is not an isolated venv: ${detail}` : `The env at ${venvPath} does not work: ${detail}`,
-      fix: 'Run `pymgr setup`: it rebuilds a broken venv in place (doctor never rebuilds anything).',
+      fix: 'Run `pymgr setup`: it rebuilds a broken venv, keeping it until the new one verifies (doctor never rebuilds anything).',
     });
     return { path: venvPath, state: 'broken', detail };
   }

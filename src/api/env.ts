@@ -4,12 +4,13 @@ import { createProvider } from '../../providers/index.js';
 import { resolveProject } from '../core/context.js';
 import { computeFingerprint } from '../core/fingerprint.js';
 import { readState } from '../core/state.js';
+import { recoverInterrupted } from '../core/build-aside.js';
 import { inspectVenv } from '../core/verify.js';
 import type { CommonOptions, EnvReport } from '../types.js';
 
 export type { EnvReport };
 
-/** Report the project's env without changing it. */
+/** Report the project's env without changing it (except that the previous env a killed setup kept aside is put back first). */
 export async function describeEnv(options: CommonOptions = {}): Promise<EnvReport> {
   try {
     return await inspectEnv(options);
@@ -20,6 +21,8 @@ export async function describeEnv(options: CommonOptions = {}): Promise<EnvRepor
 
 async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
   const { executor, venvPath, detection, ctx } = await resolveProject(options);
+  // A setup killed while it kept the previous env aside: report (and restore) that env, the last verified one.
+  await recoverInterrupted(executor, venvPath);
   const state = await readState(executor, venvPath);
   if (!(await executor.exists(venvPath))) return { path: venvPath, state: 'missing', detail: 'no venv yet: run `pymgr setup`', checks: [] };
   const expected = ctx.config.verify.packages ? detection.plan.expected : [];

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { PymgrError, toPymgrError } from '../errors.js';
 import { resolveProject } from '../core/context.js';
 import { readState } from '../core/state.js';
+import { recoverInterrupted } from '../core/build-aside.js';
 import type { RunOptions, RunResult } from '../types.js';
 
 export type { RunOptions, RunResult };
@@ -37,6 +38,7 @@ async function runInEnv(options: RunOptions): Promise<RunResult> {
     throw new PymgrError('USAGE', 'run needs a command', { hint: 'pymgr run [dir] -- python -m pytest' });
   }
   const { executor, venvPath, projectDir } = await resolveProject(options);
+  await recoverInterrupted(executor, venvPath); // a killed setup's previous env goes back first
   const state = await readState(executor, venvPath);
   if (!state || state.status !== 'ready' || !(await executor.exists(`${venvPath}/bin/python`))) {
     throw new PymgrError('VENV_NOT_FOUND', `No ready env at ${venvPath}`, { hint: 'Run `pymgr setup` first.' });

@@ -227,3 +227,24 @@ export async function recoverAside(executor: Executor, venvPath: string): Promis
   await restoreFrom(executor, dir, status.path, marker);
   return status;
 }
+
+/**
+ * For commands that use the env without setting it up (`run`, `env`): when a killed setup left
+ * the previous env aside, put it back first, so they see the last verified env. Takes the env
+ * lock briefly; when a live setup holds it, changes nothing (that setup recovers it itself).
+ */
+export async function recoverInterrupted(executor: Executor, venvPath: string): Promise<AsideStatus | undefined> {
+  if (!(await inspectAside(executor, venvPath))) return undefined;
+  const { acquireEnvLock } = await import('./lock.js');
+  let lock: Awaited<ReturnType<typeof acquireEnvLock>>;
+  try {
+    lock = await acquireEnvLock(executor, venvPath, { timeoutMs: 2000 });
+  } catch {
+    return undefined;
+  }
+  try {
+    return await recoverAside(executor, venvPath);
+  } finally {
+    await lock.release();
+  }
+}
