@@ -38,7 +38,9 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
     updatedAt: state?.updatedAt,
     checks: check.checks,
   };
-  const failed = (packages: boolean) => check.checks.filter((c) => !c.ok && c.name.startsWith('package:') === packages);
+  // What the request decides (packages, the Python version) is judged after "did the inputs change".
+  const requested = (c: IsolationCheck) => c.name.startsWith('package:') || c.name === 'python-version';
+  const failed = (packages: boolean) => check.checks.filter((c) => !c.ok && requested(c) === packages);
   // Not a working venv at all: broken, whatever else is true.
   if (failed(false).length) return { ...base, state: 'broken', detail: failed(false).map((c) => c.detail).join('; ') };
   if (!state || state.status !== 'ready') return { ...base, state: 'incomplete', detail: 'the last setup did not finish: run `pymgr setup`' };
