@@ -9,10 +9,15 @@
 //          pymgr:  pymgr setup <dir>
 //          floor:  node -e 0  +  <venv>/bin/python -c pass   (one Node start and one interpreter start)
 //          also:   uv pip install --python <venv> -r requirements.txt on the satisfied env
+//   update: a 60-package env (local wheels, offline) gets one more requirement
+//          pymgr:  pymgr setup <dir> --provider uv --offline --find-links <wheels>  (updated in place,
+//                  the previous env kept as a hard-link snapshot until the update verifies)
+//          raw:    uv pip install --python <venv> --offline --find-links <wheels> -r requirements.txt
+//          also:   the snapshot alone (cp -al of the venv, then rm -rf of the copy)
 //
 // Usage: npm run bench [-- --runs N --fixture NAME]
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +44,26 @@ function run(cmd, args, opts = {}) {
   const rssKb = hasTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
   return { ms, rssKb, stdout: r.stdout };
 }
+
+// Tiny wheels for the update row: benchpkg-0..N-1 and benchnew-0..M-1, 20 modules each.
+const WHEELS = String.raw`
+import base64, hashlib, os, sys, zipfile
+out, n, m = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def build(name):
+    mod = name.replace("-", "_"); dist = mod + "-1.0"
+    files = {mod + "/__init__.py": "VALUE = 1\n", dist + ".dist-info/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n" % name,
+             dist + ".dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: pymgr-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    for i in range(20): files["%s/m%d.py" % (mod, i)] = "y = %d\n" % i * 30
+    record = []
+    with zipfile.ZipFile(os.path.join(out, dist + "-py3-none-any.whl"), "w") as z:
+        for fn, text in files.items():
+            data = text.encode(); z.writestr(fn, data)
+            record.append("%s,sha256=%s,%d" % (fn, base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode(), len(data)))
+        record.append(dist + ".dist-info/RECORD,,")
+        z.writestr(dist + ".dist-info/RECORD", "\n".join(record) + "\n")
+for i in range(n): build("benchpkg-%d" % i)
+for i in range(m): build("benchnew-%d" % i)
+`;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -92,6 +117,33 @@ try {
     warm.uvPip.push(run(uv, ['pip', 'install', '--quiet', '--python', venvPython, '-r', req(dir)], { cwd: dir }).ms);
   }
 
+  // Update in place: 60 local wheels, then one added requirement per run (a new one each time).
+  const wheels = join(work, 'wheels');
+  mkdirSync(wheels);
+  run(base, ['-c', WHEELS, wheels, '60', String(RUNS + 1)]);
+  const offline = ['--offline', '--find-links', wheels];
+  const sixty = Array.from({ length: 60 }, (_, i) => `benchpkg-${i}==1.0`);
+  const upd = { pymgr: [], raw: [], snapshot: [] };
+  const pdir = join(work, 'update-pymgr');
+  const rdir = join(work, 'update-raw');
+  for (const d of [pdir, rdir]) {
+    mkdirSync(d);
+    writeFileSync(join(d, 'requirements.txt'), sixty.join('\n') + '\n');
+  }
+  run(process.execPath, [pymgr, 'setup', pdir, '--provider', 'uv', '--python', first.python.version, ...offline, '--json']);
+  run(uv, ['venv', '--quiet', '--no-project', '--python', base, join(rdir, '.venv')]);
+  const rawPython = join(rdir, '.venv', 'bin', 'python');
+  run(uv, ['pip', 'install', '--quiet', '--python', rawPython, ...offline, '-r', join(rdir, 'requirements.txt')], { cwd: rdir });
+  for (let i = 0; i < RUNS; i++) {
+    for (const d of [pdir, rdir]) appendFileSync(join(d, 'requirements.txt'), `benchnew-${i}==1.0\n`);
+    const p = run(process.execPath, [pymgr, 'setup', pdir, '--provider', 'uv', '--python', first.python.version, ...offline, '--json']);
+    if (JSON.parse(p.stdout).venv.action !== 'updated') throw new Error('the added requirement was not an update in place');
+    upd.pymgr.push(p.ms);
+    upd.raw.push(run(uv, ['pip', 'install', '--quiet', '--python', rawPython, ...offline, '-r', join(rdir, 'requirements.txt')], { cwd: rdir }).ms);
+    const copy = join(work, `snapshot-${i}`);
+    upd.snapshot.push(run('cp', ['-a', '-l', join(pdir, '.venv'), copy]).ms + run('rm', ['-rf', copy]).ms);
+  }
+
   const f = (x) => `${x.toFixed(0).padStart(6)} ms`;
   const ratio = (a, b) => (a / b).toFixed(2) + 'x';
   const floor = median(warm.node) + median(warm.python);
@@ -106,6 +158,12 @@ try {
   console.log(`      ratio pymgr / floor              ${ratio(median(warm.pymgr), floor)}   (goal <= 1.5x)`);
   console.log(`warm  uv pip install -r (satisfied)    ${f(median(warm.uvPip))}`);
   console.log(`      ratio pymgr / uv pip install     ${ratio(median(warm.pymgr), median(warm.uvPip))}`);
+  console.log('');
+  console.log(`update pymgr setup (+1 req, 60 pkgs)   ${f(median(upd.pymgr))}`);
+  console.log(`update raw uv pip install -r           ${f(median(upd.raw))}`);
+  console.log(`      ratio pymgr / raw uv             ${ratio(median(upd.pymgr), median(upd.raw))}   (goal <= 1.5x)`);
+  console.log(`update snapshot alone (cp -al + rm -rf) ${f(median(upd.snapshot))}`);
+  console.log(`      pymgr minus raw, minus snapshot  ${f(median(upd.pymgr) - median(upd.raw) - median(upd.snapshot))}   (Node start, detection, verification)`);
   if (hasTime) {
     console.log('');
     console.log(`max RSS  pymgr cold ${median(cold.pymgrRss)} KB, pymgr warm ${median(warm.pymgrRss)} KB`);
