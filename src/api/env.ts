@@ -6,7 +6,7 @@ import { computeFingerprint } from '../core/fingerprint.js';
 import { readState } from '../core/state.js';
 import { recoverInterrupted } from '../core/build-aside.js';
 import { inspectVenv } from '../core/verify.js';
-import type { CommonOptions, EnvReport } from '../types.js';
+import type { CommonOptions, EnvReport, IsolationCheck } from '../types.js';
 
 export type { EnvReport };
 
