@@ -15,7 +15,8 @@ import { dirname, resolve as resolveHostPath } from 'node:path';
 import { CONFIG_SEARCH_PLACES } from '../config/find-config-file.js';
 import { executorOf, resolveProject } from '../core/context.js';
 import { collectDependencyInputs, computeFingerprint } from '../core/fingerprint.js';
-import { pyenvRootFrom, statePath } from '../core/paths.js';
+import { asidePathFor, pyenvRootFrom, statePath } from '../core/paths.js';
+import { venvDirectory } from '../core/build-aside.js';
 import { readState } from '../core/state.js';
 import type { SetupOptions, SetupResult } from '../types.js';
 import { ancestors, writeQuickRecord, type QuickKeyInput } from './fast-path.js';
@@ -41,6 +42,7 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
       ...(await collectDependencyInputs(executor, detection.plan)),
       ...PYTHON_SOURCES.map(p),
       statePath(venvPath),
+      asidePathFor(await venvDirectory(executor, venvPath)), // a previous env left aside: the full setup deals with it
       ...(result.provider.path ? [result.provider.path] : []),
       ...(resolved.file ? [resolved.file] : []),
       ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
