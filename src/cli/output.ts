@@ -114,7 +114,7 @@ export function printSetupResult(io: CliIO, result: SetupResult, json: boolean):
   }
   const p = result.provider;
   io.stdout(
-    `${paint(io, 'stdout', 'green', 'ready:')} ${result.venv.path} (${result.venv.action}) — Python ${result.python.version}, ${p.name}${p.version ? ` ${p.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
+    `${paint(io, 'stdout', 'green', 'ready:')} ${result.venv.path} (${result.venv.action}${result.venv.reason ? `: ${result.venv.reason}` : ''}) — Python ${result.python.version}, ${p.name}${p.version ? ` ${p.version}` : ''}, ${result.projectType} project, ${result.isolation.checks.length} checks passed in ${result.durationMs} ms\n`,
   );
   for (const note of result.install.notes) io.stdout(`  note: ${redact(note)}\n`);
   const summary = describeChanges(result.changes);
