@@ -127,7 +127,15 @@ export async function saveAside(executor: Executor, dir: string, mode: AsideMode
 async function snapshot(executor: Executor, dir: string, to: string, entries: string[]): Promise<void> {
   const linked = entries.filter((n) => !COPIED_ENTRIES.includes(n));
   const copied = entries.filter((n) => COPIED_ENTRIES.includes(n));
-  if (linked.length) await cp(executor, ['-a', '-l', '--', ...linked.map((n) => `${dir}/${n}`), to]);
+  if (linked.length) {
+    try {
+      await cp(executor, ['-a', '-l', '--', ...linked.map((n) => `${dir}/${n}`), to]);
+    } catch {
+      // A file system without hard links: a real copy (slower, as safe).
+      for (const n of linked) await executor.remove(`${to}/${n}`, { recursive: true });
+      await cp(executor, ['-a', '--', ...linked.map((n) => `${dir}/${n}`), to]);
+    }
+  }
   if (copied.length) await cp(executor, ['-a', '--', ...copied.map((n) => `${dir}/${n}`), to]);
   // `*.pth` files in site-packages are appended to in place by some installers (easy-install.pth).
   for (const lib of ['lib', 'lib64']) {
