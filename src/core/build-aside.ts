@@ -28,7 +28,8 @@ import { hostname } from 'node:os';
 import type { Executor } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 import { commandFailed } from '../executor/run.js';
-import { asidePathFor } from './paths.js';
+import { acquireEnvLock, inspectLock, type EnvLock } from './lock.js';
+import { asidePathFor, lockPathFor } from './paths.js';
 import { readState } from './state.js';
 
 const MARKER = '.pymgr-aside.json';
@@ -243,8 +244,9 @@ export async function recoverAside(executor: Executor, venvPath: string): Promis
  */
 export async function recoverInterrupted(executor: Executor, venvPath: string): Promise<AsideStatus | undefined> {
   if (!(await inspectAside(executor, venvPath))) return undefined;
-  const { acquireEnvLock } = await import('./lock.js');
-  let lock: Awaited<ReturnType<typeof acquireEnvLock>>;
+  const held = await inspectLock(executor, lockPathFor(venvPath));
+  if (held && !held.stale) return undefined; // a live setup: it is its own aside
+  let lock: EnvLock;
   try {
     lock = await acquireEnvLock(executor, venvPath, { timeoutMs: 2000 });
   } catch {
