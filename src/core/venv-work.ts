@@ -98,8 +98,8 @@ async function sameFile(executor: Executor, a: string, b: string): Promise<boole
 export interface VenvWork {
   /** The build id to record in the new env's state (`build`). */
   readonly id: string;
-  /** Undo: put the previous env back (or remove what was created). Returns what the user is told. */
-  rollback(): Promise<string>;
+  /** Undo: put the previous env back (or remove what was created). Returns what the user is told, if anything. */
+  rollback(): Promise<string | undefined>;
   /** The new env is verified and recorded: drop the previous one. */
   commit(): Promise<void>;
 }
@@ -119,7 +119,7 @@ export async function beginVenvWork(executor: Executor, decision: VenvDecision, 
         } else {
           await executor.remove(dir, { recursive: true });
         }
-        return `nothing was left at ${dir}`;
+        return undefined; // there was no previous env: nothing to say
       },
       async commit() {},
     };
@@ -139,16 +139,25 @@ export async function beginVenvWork(executor: Executor, decision: VenvDecision, 
   };
 }
 
-/** The error of a failed setup, saying what became of the previous env. */
-export function withKeptEnv(err: unknown, outcome: string): unknown {
+/**
+ * The error of a failed setup, saying what became of the previous env (on the message's first
+ * line, so it shows however the message is rendered; also `details.previousEnv`). Without an
+ * outcome (there was no previous env) the error is returned as it is.
+ */
+export function withKeptEnv(err: unknown, outcome: string | undefined): unknown {
   const e = toPymgrError(err);
+  if (!outcome) return e;
+  const said = (m: string) => {
+    const [first, ...rest] = m.split('\n');
+    return [`${first.replace(/\s+$/, '')} (${outcome})`, ...rest].join('\n');
+  };
   if (!(e instanceof PymgrError)) {
-    if (e instanceof Error) e.message = `${e.message} (${outcome})`;
+    if (e instanceof Error) e.message = said(e.message);
     return e;
   }
-  return new PymgrError(e.code, `${e.message.replace(/\s+$/, '')} (${outcome})`, {
+  return new PymgrError(e.code, said(e.message), {
     hint: e.hint,
-    cause: e.cause ?? err,
+    cause: e.cause,
     details: { ...e.details, previousEnv: outcome },
   });
 }
