@@ -16,6 +16,7 @@ import { setup, type SetupOptions } from '../../src/api/setup.js';
 import { makeIsolatedMise, type IsolatedMise } from '../helpers/mise.js';
 import { cleanupTemp, listDistributions, moduleFile } from '../helpers/project.js';
 import { makeWheelhouse, pyprojectProject, requirementsProject } from '../helpers/aside.js';
+import { buildWheel } from '../helpers/wheels.js';
 import { findMise, findPyenvRoot, findUv, requireTool } from '../helpers/tools.js';
 
 const mise = findMise();
@@ -33,19 +34,32 @@ function ryeProject(): string {
   return dir;
 }
 
+/**
+ * A setup.py project (setuptools, fetched from the index by the build frontends) needing a local
+ * wheel whose name no index has.
+ */
+function setupPyProject(): string {
+  const dir = requirementsProject([]);
+  rmSync(join(dir, 'requirements.txt'));
+  writeFileSync(join(dir, 'setup.py'), "from setuptools import setup\nsetup(name='swapsetup', version='0.1.0', py_modules=['swapsetup'], install_requires=['pymgr-swaptest-dep==1.0'])\n");
+  writeFileSync(join(dir, 'swapsetup.py'), 'VALUE = 1\n');
+  return dir;
+}
+
 describe.skipIf(!run)('swapping managers (real uv, pyenv and mise)', () => {
   let wheels: string;
   let iso: IsolatedMise;
   let basePython: string;
   beforeAll(() => {
     wheels = makeWheelhouse();
+    buildWheel(wheels, 'pymgr-swaptest-dep', '1.0');
     iso = makeIsolatedMise(mise!, { pyenvRoot });
     const v = readdirSync(join(pyenvRoot!, 'versions')).filter((n) => n.startsWith('3.12.')).sort().pop()!;
     basePython = join(pyenvRoot!, 'versions', v, 'bin', 'python3');
   });
   afterAll(cleanupTemp);
 
-  const options = (dir: string, provider: ProviderName): SetupOptions => ({
+  const options = (dir: string, provider: ProviderName, online = false): SetupOptions => ({
     projectDir: dir,
     executor: iso.executor,
     env: iso.env,
@@ -53,25 +67,26 @@ describe.skipIf(!run)('swapping managers (real uv, pyenv and mise)', () => {
     flags: {
       provider,
       python: '3.12',
-      index: { offline: true, findLinks: [wheels] },
+      index: { offline: !online, findLinks: [wheels] },
       providers: { mise: iso.miseFlags, pyenv: { root: pyenvRoot } },
     },
   });
 
-  const projects: Array<[string, () => string, string[]]> = [
+  const projects: Array<[string, () => string, string[], boolean?]> = [
     ['requirements', () => requirementsProject(), ['alpha', 'beta']],
     ['pyproject', () => pyprojectProject(), ['alpha', 'beta', 'swapproj']],
     ['rye', () => ryeProject(), ['alpha', 'beta', 'swapproj']],
+    ['setuptools', () => setupPyProject(), ['pymgr_swaptest_dep', 'swapsetup'], true],
   ];
 
-  for (const [kind, make, modules] of projects) {
+  for (const [kind, make, modules, online] of projects) {
     it(`${kind} project: ${CHAIN.join(' → ')}`, async () => {
       const dir = make();
       const venv = join(dir, '.venv');
       const baseBefore = await listDistributions(basePython);
       let previous: ProviderName | undefined;
       for (const provider of CHAIN) {
-        const r = await setup(options(dir, provider));
+        const r = await setup(options(dir, provider, online));
         expect(r.projectType).toBe(kind);
         expect(r.provider.name).toBe(provider);
         expect(r.isolation.verified).toBe(true);
@@ -79,7 +94,7 @@ describe.skipIf(!run)('swapping managers (real uv, pyenv and mise)', () => {
         else expect(r.venv, `${previous} → ${provider}`).toEqual({ path: venv, action: 'rebuilt', reason: `manager changed: ${previous} → ${provider}` });
         for (const mod of modules) {
           const file = await moduleFile(join(venv, 'bin', 'python'), mod);
-          expect(file.startsWith(`${venv}/`) || file.startsWith(`${dir}/src/`), `${mod} from ${file} after ${previous} → ${provider}`).toBe(true);
+          expect(file.startsWith(`${venv}/`) || file.startsWith(`${dir}/`), `${mod} from ${file} after ${previous} → ${provider}`).toBe(true);
         }
         expect(await listDistributions(basePython), `base site-packages after ${previous} → ${provider}`).toEqual(baseBefore);
         expect(existsSync(`${venv}.pymgr-prev`)).toBe(false);
