@@ -111,7 +111,7 @@ export async function saveAside(executor: Executor, dir: string, mode: AsideMode
   };
   try {
     if (mode === 'move') {
-      for (const name of entries) await executor.rename(`${dir}/${name}`, `${path}/${name}`);
+      for (const name of entries) await moveEntry(executor, `${dir}/${name}`, `${path}/${name}`);
     } else {
       await snapshot(executor, dir, path, entries);
     }
@@ -152,6 +152,22 @@ async function snapshot(executor: Executor, dir: string, to: string, entries: st
   }
 }
 
+/**
+ * Rename `from` to `to`; when they are on different file systems (a venv directory that is a mount
+ * point has its sibling elsewhere), `mv` copies and removes instead. Not atomic then, but the
+ * marker makes an interrupted move safe to redo.
+ */
+async function moveEntry(executor: Executor, from: string, to: string): Promise<void> {
+  try {
+    await executor.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await executor.remove(to, { recursive: true });
+    const res = await executor.exec('mv', ['-f', '-T', '--', from, to], { timeoutMs: 600_000 });
+    if (res.exitCode !== 0) throw commandFailed(executor, res, `move ${from} to ${to}`, 'Check free space and permissions next to the venv.');
+  }
+}
+
 async function cp(executor: Executor, args: string[]): Promise<void> {
   const res = await executor.exec('cp', args, { timeoutMs: 300_000 });
   if (res.exitCode !== 0) throw commandFailed(executor, res, 'keep a snapshot of the previous env', 'Check free space and permissions next to the venv.');
@@ -186,7 +202,7 @@ async function restoreFrom(executor: Executor, dir: string, path: string, marker
   for (const name of marker.entries) {
     if (!kept.has(name)) continue; // already back (an earlier, interrupted restore)
     await executor.remove(`${dir}/${name}`, { recursive: true });
-    await executor.rename(`${path}/${name}`, `${dir}/${name}`);
+    await moveEntry(executor, `${path}/${name}`, `${dir}/${name}`);
   }
   await executor.remove(path, { recursive: true });
 }

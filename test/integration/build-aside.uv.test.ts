@@ -7,7 +7,8 @@
  * leftovers are reported by doctor and removed by --fix, and a venv the configured manager cannot
  * use is recognised. Packages are local wheels (offline).
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTemp, runCli } from '../helpers/project.js';
@@ -16,6 +17,21 @@ import { findUv, requireTool } from '../helpers/tools.js';
 import { execFileSync } from 'node:child_process';
 
 const run = requireTool('uv', findUv());
+
+/** Whether this process may mount a tmpfs (root, outside a restricted container). */
+function canMount(): boolean {
+  const probe = join(tmpdir(), `pymgr-mount-probe-${process.pid}`);
+  mkdirSync(probe, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
 
 /** An sdist whose setup.py raises, built through an in-tree backend (no setuptools, no network). */
 function writeSdist(wheelhouse: string, name: string, setupPy: string): void {
@@ -181,6 +197,35 @@ describe.skipIf(!run)('a failed setup never takes away a working env (real uv, C
     expect(activate).not.toContain('pymgr-prev');
     const imp = await runCli(['run', dir, '--', 'python', '-c', 'import sys, alpha; print(sys.version_info[:2])']);
     expect(imp.stdout.trim()).toBe('(3, 11)');
+  });
+
+  it('a venv directory that is a mount point: the previous env crosses to the sibling and back; the mount stays', async () => {
+    if (!requireTool('mount(8) with the right to mount a tmpfs (root)', run && canMount())) return;
+    const dir = requirementsProject();
+    const venv = join(dir, '.venv');
+    mkdirSync(venv);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', venv]);
+    try {
+      expect((await cliJson(['setup', dir, ...flags])).code).toBe(0);
+      const before = treeFingerprint(venv);
+      addRequirement(dir, 'explodes==1.0');
+      // A failing rebuild (another Python): moved to the sibling on another file system, then back.
+      const failed = await cliJson(['setup', dir, ...flags.map((f) => (f === '3.12' ? '3.11' : f))]);
+      expect(failed.code).toBe(1);
+      expect(failed.json.error.message).toMatch(/was kept as it was/);
+      expect(treeFingerprint(venv)).toEqual(before);
+      // A failing update (a copy, hard links cannot cross): the same.
+      expect((await cliJson(['setup', dir, ...flags])).code).toBe(1);
+      expect(treeFingerprint(venv)).toEqual(before);
+      writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
+      const good = await cliJson(['setup', dir, ...flags.map((f) => (f === '3.12' ? '3.11' : f))]);
+      expect(good.code, good.stdout).toBe(0);
+      expect(good.json.venv.action).toBe('rebuilt');
+      expect(execFileSync('findmnt', ['-n', '-o', 'TARGET', venv], { encoding: 'utf8' }).trim()).toBe(venv);
+      expect(readdirSync(dir).filter((n) => n.includes('pymgr-prev'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [venv]);
+    }
   });
 
   it('doctor reports a previous env left aside by a kill; --fix puts it back', async () => {
