@@ -1,5 +1,5 @@
 import type { InstallReport, ProbeResult, ProviderContext, VenvTarget } from '../contracts.js';
-import { toPymgrError } from '../errors.js';
+import { isPymgrError, PymgrError, toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
@@ -11,7 +11,8 @@ import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside } from '../core/build-aside.js';
 import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
 import { assertIsolated, inspectVenv } from '../core/verify.js';
-import type { IsolationCheck, SetupOptions, SetupResult, VenvAction } from '../types.js';
+import type { IsolationCheck, SetupChanges, SetupOptions, SetupResult, VenvAction } from '../types.js';
+import { diffDistributions, listDistributions } from '../core/inventory.js';
 
 export type { SetupOptions, SetupResult, VenvAction };
 
@@ -80,7 +81,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     const manager: ProbeResult = await provider.ensureManager(ctx);
     const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
     const state = await readState(executor, venvPath);
-    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string): SetupResult => ({
+    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string, changes?: SetupChanges): SetupResult => ({
       projectDir,
       projectType: detection.projectType,
       provider: { name: choice.name, version: manager.version, path: manager.path, foundBy: manager.source, chosenBy: choice.source, reason: choice.reason },
@@ -88,6 +89,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       venv: { path: venvPath, action, ...(reason ? { reason } : {}) },
       isolation: { verified: true, checks },
       install,
+      ...(changes ? { changes } : {}),
       reasons: detection.reasons.map((r) => (r.file ? `${r.message} (${r.file})` : r.message)),
       durationMs: Date.now() - started,
     });
@@ -121,6 +123,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       ctx.progress({ step: 'venv', message: `${decision.reason}: ${decision.action === 'rebuilt' ? 'rebuilding' : 'updating in place'}; the current env is kept aside until the new one verifies` });
     }
     // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
+    const before = await listDistributions(executor, venvPath);
     const work = await beginVenvWork(executor, decision, newBuildId());
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
@@ -140,8 +143,9 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     try {
       await record('in-progress');
       if (decision.action !== 'updated') await provider.createVenv(ctx, python, venv);
-      ctx.progress({ step: 'install', message: `installing ${detection.projectType} dependencies with ${choice.name}` });
-      install = await provider.installDependencies(ctx, venv, detection.plan);
+      install = await provider.installDependencies(ctx, venv, detection.plan).catch((err: unknown) => {
+        throw nameThePython(err, python.version, request);
+      });
       ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
       report = await inspectVenv(executor, venvPath, expected, {
         versionOk: (v) => v === python.version,
@@ -154,7 +158,11 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       throw withKeptEnv(err, await work.rollback());
     }
     await work.commit();
-    return result(decision.action, { version: python.version, base: python.executable }, report.checks, install, decision.reason);
+    const changes = diffDistributions(before, await listDistributions(executor, venvPath), {
+      ...(state && state.python.version !== python.version ? { python: { from: state.python.version, to: python.version } } : {}),
+      ...(state && state.provider.name !== choice.name ? { manager: { from: state.provider.name, to: choice.name } } : {}),
+    });
+    return result(decision.action, { version: python.version, base: python.executable }, report.checks, install, decision.reason, changes);
   } catch (err) {
     // Failed before the venv was touched (no manager, no such Python, ...): say the env is still there.
     const said = (err as { details?: Record<string, unknown> }).details?.previousEnv !== undefined;
@@ -163,4 +171,14 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * A source build that failed names the Python it was built for and where that choice came from,
+ * so the hint's "ask for another Python" has something to act on.
+ */
+function nameThePython(err: unknown, version: string, request: { raw: string; source: string; sourcePath?: string }): unknown {
+  if (!isPymgrError(err) || err.details?.cause !== 'build-failed' || !err.hint) return err;
+  const picked = `on Python ${version} (picked for the request ${request.raw} from ${request.sourcePath ?? request.source})`;
+  return new PymgrError(err.code, err.message, { hint: err.hint.replace('the build failed', `the build failed ${picked}`), cause: err.cause, details: err.details });
 }

@@ -149,8 +149,9 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
     const version = record.result.python.version;
     const check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], { versionOk: (v) => v === version });
     if (!check.verified) return undefined;
+    const { changes: _changes, ...recorded } = record.result; // nothing changed this time
     return {
-      ...record.result,
+      ...recorded,
       venv: { path: record.venvPath, action: 'reused' },
       isolation: { verified: true, checks: check.checks },
       install: { commands: [], notes: ['nothing changed'] },

@@ -149,6 +149,7 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(error.details.cause).toBe('build-failed');
       expect(error.message).toContain('boom: this package cannot build');
       expect(error.hint).toContain('--python 3.11');
+      expect(error.hint).toMatch(/the build failed on Python 3\.\d+\.\d+ \(picked for the request 3 from default\)/);
     });
 
     it('a requirement that does not parse: the syntax hint', async () => {
@@ -198,6 +199,23 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(missing.code).toBe(1);
       expect(json(missing.stdout)).toMatchObject({ ok: false, state: 'missing' });
     });
+  });
+
+  it('the last line says what changed: packages, Python, manager', async () => {
+    const dir = copyFixture('quickstart');
+    const first = await runCli(['setup', dir, '--provider', 'uv']);
+    expect(first.stdout).toContain('changed: +2 packages\n');
+    writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8') + 'attrs==23.2.0\n');
+    const added = await runCli(['setup', dir, '--provider', 'uv', '--json']);
+    expect(json(added.stdout).changes).toMatchObject({ added: ['attrs==23.2.0'], removed: [], changed: [] });
+    const other = await runCli(['setup', dir, '--provider', 'uv', '--python', '3.11']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toMatch(/changed: Python 3\.\d+\.\d+ → 3\.11\.\d+\n/);
+    const swapped = await runCli(['setup', dir, '--provider', 'pyenv', '--python', '3.11']);
+    expect(swapped.code, swapped.stderr).toBe(0);
+    expect(swapped.stdout).toContain('manager uv → pyenv');
+    const reused = await runCli(['setup', dir, '--provider', 'pyenv', '--python', '3.11']);
+    expect(reused.stdout).not.toContain('changed:');
   });
 
   it('config shows what is set and where; --all lists every key', async () => {
