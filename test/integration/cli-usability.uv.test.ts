@@ -56,6 +56,15 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(readFileSync(join(dir, 'uv.lock'), 'utf8')).toMatch(/name = "pymgr-fixture-uv"\nversion = "0\.2\.0"/);
     });
 
+    it('rye lock files: --relock resolves the project from pyproject.toml instead of the lock', async () => {
+      const dir = copyFixture('rye-project');
+      const locked = json((await runCli(['detect', dir, '--json'])).stdout);
+      expect(locked.plan.steps.map((s: { kind: string }) => s.kind)).toContain('rye-lock');
+      const relock = json((await runCli(['detect', dir, '--relock', '--json'])).stdout);
+      expect(relock.plan.steps.map((s: { kind: string }) => s.kind)).not.toContain('rye-lock');
+      expect(relock.reasons.map((r: { rule: string }) => r.rule)).toContain('plan-rye-relock');
+    });
+
     it('--frozen and --relock together are a usage error', async () => {
       const res = await runCli(['setup', copyFixture('uv-project'), '--frozen', '--relock']);
       expect(res.code).toBe(2);
