@@ -11,7 +11,7 @@ import type {
 } from '../../src/contracts.js';
 import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
-import { installPlanWithInstaller, withIndexAccess } from '../common/install.js';
+import { installPlanWithInstaller, reinstallArgs, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { installFailed } from '../common/install-errors.js';
@@ -245,6 +245,7 @@ export class UvProvider implements Provider {
     for (const e of step.extras) args.push('--extra', e);
     for (const g of step.groups) args.push('--group', g);
     if (!step.dev) args.push('--no-dev');
+    args.push(...reinstallArgs(plan));
     const how = !step.lockFile ? 'resolving pyproject.toml' : step.lock === 'update' ? 're-locking uv.lock' : `from uv.lock (--${step.lock})`;
     const res = await withIndexAccess(ctx, plan.index, 'uv', (index) => {
       args.push(...index.args);

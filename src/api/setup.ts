@@ -10,7 +10,8 @@ import { describeSelection } from '../core/selection.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside } from '../core/build-aside.js';
 import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
-import { assertIsolated, inspectVenv } from '../core/verify.js';
+import { describePartial, onlyPartialFailed, withReinstall } from '../core/repair.js';
+import { assertIsolated, inspectVenv, type PartialDistribution } from '../core/verify.js';
 import type { IsolationCheck, SetupChanges, SetupOptions, SetupResult, VenvAction } from '../types.js';
 import { diffDistributions, listDistributions } from '../core/inventory.js';
 
@@ -61,6 +62,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const request = detection.python;
   const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;
   const expected = config.verify.packages ? detection.plan.expected : [];
+  const files = config.verify.deep ? 'deep' : 'full';
   const venv: VenvTarget = { path: venvPath, python: `${venvPath}/bin/python` };
 
   const lock = await acquireEnvLock(executor, venvPath, {
@@ -97,12 +99,15 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // Warm path: nothing that decides the env changed. Still prove, with the venv's interpreter,
     // that it is the venv and that every requested dependency is still installed in it.
     let updateReason: string | undefined;
+    // Partial distributions found (files missing under an intact dist-info): reinstalled below.
+    let partial: PartialDistribution[] | undefined;
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
-      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs });
+      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs, files, recordSignature: true });
       if (quick.verified) {
         return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
       }
+      partial = quick.partial;
       updateReason = `the recorded env fails its checks (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')})`;
       ctx.progress({ step: 'venv', message: `${updateReason}: repairing` });
     }
@@ -140,18 +145,38 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       });
     let report: Awaited<ReturnType<typeof inspectVenv>>;
     let install: InstallReport;
+    // An update in place of a venv pymgr has no finished record of may hold half-written
+    // distributions (an installer may even fail to read them): find them first.
+    if (decision.action === 'updated' && partial === undefined && state?.status !== 'ready') {
+      partial = (await inspectVenv(executor, venvPath, [], { files: 'full', timeoutMs: config.verify.timeoutMs, signal: ctx.signal })).partial;
+    }
+    const reinstall = decision.action === 'updated' ? partial : undefined;
     try {
       await record('in-progress');
       if (decision.action !== 'updated') await provider.createVenv(ctx, python, venv);
-      install = await provider.installDependencies(ctx, venv, detection.plan).catch((err: unknown) => {
-        throw nameThePython(err, python.version, request);
-      });
+      if (reinstall?.length) ctx.progress({ step: 'install', message: `incomplete in the venv, reinstalling: ${describePartial(reinstall)}` });
+      const installPlan = (partialNow: PartialDistribution[] | undefined) =>
+        provider.installDependencies(ctx, venv, withReinstall(detection.plan, partialNow)).catch((err: unknown) => {
+          throw nameThePython(err, python.version, request);
+        });
+      install = await installPlan(reinstall);
       ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
-      report = await inspectVenv(executor, venvPath, expected, {
+      const verify = () => inspectVenv(executor, venvPath, expected, {
         versionOk: (v) => v === python.version,
         timeoutMs: config.verify.timeoutMs,
         signal: ctx.signal,
+        files,
+        recordSignature: true,
       });
+      report = await verify();
+      // The installer took a partial distribution for installed: reinstall it, once, and look again.
+      if (!report.verified && onlyPartialFailed(report)) {
+        ctx.progress({ step: 'install', message: `incomplete after the install, reinstalling: ${describePartial(report.partial)}` });
+        const again = await installPlan(report.partial);
+        install.commands.push(...again.commands);
+        install.notes.push(...again.notes.filter((n) => !install.notes.includes(n)));
+        report = await verify();
+      }
       assertIsolated(report, venvPath);
       await record('ready');
     } catch (err) {

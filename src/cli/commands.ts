@@ -28,6 +28,8 @@ interface GlobalOpts {
   allExtras?: boolean;
   group?: string[];
   dev?: boolean;
+  deep?: boolean;
+  sync?: boolean;
 }
 
 const repeatable = (v: string, prev: string[] = []) => [...prev, v];
@@ -53,6 +55,7 @@ function flagsFrom(o: GlobalOpts): PymgrConfigInput {
   if (o.dev) dependencies.dev = true;
   if (Object.keys(dependencies).length) flags.dependencies = dependencies;
   if (o.user !== undefined) flags.docker = { user: o.user };
+  if (o.deep) flags.verify = { deep: true };
   return flags as PymgrConfigInput;
 }
 
@@ -198,13 +201,14 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     }
   };
 
-  addCommon(program.command('setup').description('create or update the project\'s verified venv')).action(
+  const deepOption = () => new Option('--deep', 'also compare every installed file\'s hash with its RECORD (slower)');
+  addCommon(program.command('setup').description('create or update the project\'s verified venv')).addOption(deepOption()).action(
     wrap(async (dir, o) => {
       // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
       // main() already tried it for a plain `setup [dir] [--json]` (the same key): not twice.
       const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
       const { tryQuickReuse } = await import('./fast-path.js');
-      const quick = o.docker || opts.fastPathTried ? undefined : await tryQuickReuse(quickKey);
+      const quick = o.docker || opts.fastPathTried || o.deep ? undefined : await tryQuickReuse(quickKey);
       if (quick) {
         printSetupResult(io, quick, !!o.json);
         return 0;
@@ -251,7 +255,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       printJson(io, generateJsonSchema());
     });
 
-  addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).action(
+  addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).addOption(deepOption()).action(
     wrap(async (dir, o) => {
       const { describeEnv } = await import('../api/env.js');
       const env = await describeEnv(await commonOptions(dir, o));
@@ -281,6 +285,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
 
   addCommon(program.command('doctor').description('check every manager, the pyenv root, git and the env; --fix applies safe fixes'))
     .option('--fix', 'apply the safe fixes (never global git config)')
+    .addOption(deepOption())
     .action(
       wrap(async (dir, o) => {
         const { doctor } = await import('../api/doctor.js');

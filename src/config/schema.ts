@@ -124,6 +124,15 @@ export const configSchema = z
       .strictObject({
         packages: z.boolean().default(true).describe('Check that every requested top-level dependency is installed in the venv.'),
         timeoutMs: z.number().int().positive().default(60000).describe('Time limit for the verification interpreter.'),
+        deep: z
+          .boolean()
+          .default(false)
+          .describe("Also compare every installed file's hash with its RECORD (slower); sizes and presence are always checked."),
+      })
+      .prefault({}),
+    run: z
+      .strictObject({
+        sync: z.boolean().default(false).describe('`pymgr run` runs setup first (as `uv run` does; a cheap no-op when nothing changed), like `run --sync`.'),
       })
       .prefault({}),
   })
