@@ -166,6 +166,7 @@ def pyc_loads(path):
         return False
 linked = set()
 unsafe = []
+pinned = []
 def remember(path, size, sp):
     # The signature: each directory's mtime (taken before its entries are checked) and the
     # entries it must hold, up to site-packages.
@@ -189,9 +190,18 @@ def check_dist(sp, item):
     di = os.path.join(sp, item)
     try:
         with open(os.path.join(di, "RECORD"), "rb") as f:
-            rows = [r for r in f.read().decode("utf-8", "replace").splitlines() if r.strip()]
+            data = f.read()
+        rows = [r for r in data.decode("utf-8", "replace").splitlines() if r.strip()]
     except (IOError, OSError):
         return "its RECORD is missing"
+    try:
+        meta = os.stat(os.path.join(di, "METADATA")).st_size
+    except OSError:
+        return "its METADATA is missing"
+    if write_sig:
+        # Emptied in place, RECORD and METADATA leave their directory's mtime alone: their sizes are checked always.
+        pinned.append((len(data), os.path.join(di, "RECORD")))
+        pinned.append((meta, os.path.join(di, "METADATA")))
     if not rows:
         return "its RECORD is empty"
     problems = []
@@ -259,6 +269,8 @@ if write_sig:
     lines = ["pymgr-files 1"]
     for d in sorted(sig):
         lines.append("%d\t%s\t%s" % (sig[d][0], d, "\t".join(sig[d][1:])))
+    for size, path in pinned:
+        lines.append("=%d\t%s" % (size, path))
     text = "\n".join(lines) + "\n"
     # A name holding a tab or a newline cannot be written: no signature, so no cheap check.
     if not bad and not unsafe:
@@ -287,6 +299,14 @@ if "sig" in modes:
         lines = []
     for line in lines[1:]:
         if not line:
+            continue
+        if line[0] == "=":
+            size, _, p = line[1:].partition("\t")
+            try:
+                if os.stat(p).st_size != int(size):
+                    bad.append('{"problem":%s}' % q("%s is %d bytes, recorded %s" % (p, os.stat(p).st_size, size)))
+            except OSError:
+                bad.append('{"problem":%s}' % q(p + " is missing"))
             continue
         m, d, rest = line.split("\t", 2)
         try:
