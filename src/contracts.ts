@@ -252,6 +252,11 @@ export interface ProgressEvent {
    * `end` events.
    */
   phase?: { state: 'start' } | { state: 'end'; durationMs: number };
+  /**
+   * Set while waiting for a lock another process holds (reported when the wait starts and every
+   * few seconds): the CLI shows these in every mode, as JSON lines on stderr with `--json`.
+   */
+  wait?: { path: string; holder: string; heldMs: number; waitedMs: number };
 }
 
 /** Everything a provider call gets. */

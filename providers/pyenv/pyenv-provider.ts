@@ -236,7 +236,7 @@ export class PyenvProvider implements Provider {
     return acquireEnvLock(ctx.executor, `${ctx.toolsDir}/locks/pyenv-${id}`, {
       signal: ctx.signal,
       timeoutMs: 30 * 60_000,
-      onWait: (owner) => ctx.progress({ step: 'manager', message: `waiting for another pymgr using ${root} (${owner})` }),
+      onWait: (holder, wait) => ctx.progress({ step: 'manager', message: `waiting for another pymgr using ${root} (${holder}, for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
     });
   }
 

@@ -96,7 +96,7 @@ export class UvProvider implements Provider {
     // Setups of different projects may provision at once: one installs, the others wait and use it.
     const lock = await acquireEnvLock(ctx.executor, target, {
       signal: ctx.signal,
-      onWait: () => ctx.progress({ step: 'manager', message: `waiting for another pymgr to install uv into ${target}` }),
+      onWait: (holder, wait) => ctx.progress({ step: 'manager', message: `waiting for another pymgr to install uv into ${target} (${holder}, for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
     });
     try {
       this.probe.forget(ctx);

@@ -68,7 +68,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const lock = await acquireEnvLock(executor, venvPath, {
     timeoutMs: options.lockTimeoutMs,
     signal: options.signal,
-    onWait: (owner) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${owner})` }),
+    onWait: (holder, wait) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${holder}, holding it for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
   });
   try {
     // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
