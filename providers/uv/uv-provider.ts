@@ -44,6 +44,14 @@ export class UvProvider implements Provider {
       });
     }
     const version = /uv (\S+)/.exec(res.stdout)?.[1];
+    if (!version && found.source === 'config') {
+      // Runs, but is not uv: as unusable as one that fails.
+      return managerDoesNotRun('uv', found, { ...res, stderr: res.stdout || res.stderr }, {
+        code: 'UV_BROKEN',
+        what: 'not uv: `--version` printed no uv version,',
+        fix: 'Point providers.uv.path at uv.',
+      });
+    }
     return { name: 'uv', found: true, path: found.path, version, source: found.source, needsGit: false, problems: [] };
   }
 
@@ -71,6 +79,8 @@ export class UvProvider implements Provider {
   }
 
   async canProvision(ctx: ProviderContext): Promise<boolean> {
+    // A uv the config names is never replaced by a provisioned one.
+    if (ctx.config.providers.uv.path) return false;
     return ctx.config.providers.uv.provision && (await findBasePython(ctx)) !== undefined;
   }
 
@@ -78,6 +88,14 @@ export class UvProvider implements Provider {
     const probe = await this.probe(ctx);
     if (probe.found) return probe;
     const opts = ctx.config.providers.uv;
+    if (probe.source === 'config') {
+      // providers.uv.path is the user's decision: report it, never download or replace a uv instead.
+      const problem = probe.problems[0];
+      throw new PymgrError('MANAGER_BROKEN', problem?.message ?? `uv at ${probe.path} (providers.uv.path) does not run`, {
+        hint: problem?.fix,
+        details: { keyPath: 'providers.uv.path', path: probe.path },
+      });
+    }
     if (!opts.provision) {
       throw new PymgrError('MANAGER_NOT_FOUND', `uv is not installed on ${ctx.executor.description}`, {
         hint: 'Install uv (python3 -m pip install uv), set providers.uv.path, or allow providers.uv.provision.',
