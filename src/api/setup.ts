@@ -4,7 +4,7 @@ import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
-import { computeFingerprint } from '../core/fingerprint.js';
+import { computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
 import { readState, writeState } from '../core/state.js';
@@ -130,6 +130,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
     const before = await listDistributions(executor, venvPath);
     const work = await beginVenvWork(executor, decision, newBuildId());
+    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
         schema: 1,
@@ -141,6 +142,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
         projectDir,
         expected: detection.plan.expected,
         build: work.id,
+        inputs,
         updatedAt: new Date().toISOString(),
       });
     let report: Awaited<ReturnType<typeof inspectVenv>>;

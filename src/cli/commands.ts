@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Executor } from '../contracts.js';
 import type { PymgrConfigInput } from '../config/schema.js';
 import { PymgrError, exitCodeFor, toPymgrError } from '../errors.js';
-import { createProgress, printError, printJson, printSetupResult, processIO, type CliIO } from './output.js';
+import { createProgress, paint, printError, printJson, printSetupResult, processIO, type CliIO } from './output.js';
 
 interface GlobalOpts {
   json?: boolean;
@@ -265,7 +265,9 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     }),
   );
 
-  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]'), { json: false }).action(
+  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]'), { json: false })
+    .option('--sync', 'run setup first when needed (as `uv run` does); config run.sync')
+    .action(
     wrap(async (dir, o) => {
       if (!runCommand || runCommand.length === 0) {
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
@@ -275,6 +277,13 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       const res = await run({
         ...(await commonOptions(dir, o, executor)),
         command: runCommand,
+        ...(o.sync ? { sync: true } : {}),
+        // Progress of the setup that --sync (or run.sync) runs first, on stderr as for setup.
+        onProgress: createProgress(io, { json: false, verbose: !!o.verbose }),
+        onOutdated: (changed) =>
+          io.stderr(
+            `pymgr: ${paint(io, 'stderr', 'yellow', 'warning')}: the env is outdated: ${changed.join(', ')} changed since the last setup; running the command in the env as it is (\`pymgr setup\` or \`pymgr run --sync\` brings it up to date)\n`,
+          ),
         // On the host the command inherits the terminal; a container's output is streamed here.
         onOutput: executor ? (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)) : undefined,
       });
