@@ -1,6 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
-import { normalizeName, PymgrError, prepareIndexAccess, redactArgs } from '../../src/core/kit.js';
+import { normalizeName, PymgrError, prepareIndexAccess, redactArgs, runChecked } from '../../src/core/kit.js';
 import { installFailed } from './install-errors.js';
 
 /**
