@@ -121,8 +121,8 @@ async function commonOptions(dir: string | undefined, o: GlobalOpts, executor?: 
 
 /** One-line examples shown by every command's --help (the README's CLI section lists them too). */
 export const EXAMPLES: Record<string, string[]> = {
-  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup /work/app --docker my-container'],
-  run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V'],
+  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup --deep', 'pymgr setup /work/app --docker my-container'],
+  run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V', 'pymgr run --sync -- python -m pytest'],
   env: ['pymgr env', 'pymgr env --json'],
   detect: ['pymgr detect', 'pymgr detect path/to/project --json'],
   config: ['pymgr config', 'pymgr config --all'],
