@@ -5,6 +5,7 @@ import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
 import { computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
+import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
 import { readState, writeState } from '../core/state.js';
@@ -52,6 +53,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
   const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
   const { config } = ctx;
+  await assertLockFilesParse(executor, detection.plan);
   const providerFor = providerLoader(createProvider);
   const available = providerAvailability(ctx, providerFor);
   const root = detection.reasons.find((r) => r.rule === 'project-root');
