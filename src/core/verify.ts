@@ -74,7 +74,8 @@ export interface InterpreterFacts {
  * signature file, then the names. Uses only modules every CPython >= 3.3 has, and no
  * importlib.metadata (slow to import); hashlib, base64 and marshal only with `deep`.
  */
-const SCRIPT = String.raw`
+/** Always: where the interpreter lives and where each requested distribution is. */
+const SCRIPT_HEAD = String.raw`
 import os, sys
 venv, mode, sig_path, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 modes = set(mode.split(","))
@@ -131,7 +132,10 @@ bad = []
 counts = [0, 0]
 sig = {}
 sig_state = ""
-def parse_row(line):
+`;
+
+/** With `full`/`deep`: every distribution's RECORD, and the signature with `record`. */
+const SCRIPT_FILES = String.raw`def parse_row(line):
     # CSV path,hash,size: only the path can need quoting (commas, quotes).
     if line.startswith('"'):
         end = line.rfind('"')
@@ -285,7 +289,10 @@ if write_sig:
                 os.remove(tmp)
             except OSError:
                 pass
-if "sig" in modes:
+`;
+
+/** With `signature`: the warm no-op's cheap check (only what it needs is compiled: it runs on every no-op). */
+const SCRIPT_SIGNATURE = String.raw`if "sig" in modes:
     # The cheap check of the warm no-op: a directory whose mtime moved (a file removed or added)
     # must still hold every entry recorded at the last full verification.
     sig_state = "ok"
@@ -325,7 +332,9 @@ if "sig" in modes:
                 continue
             if size and int(size) != st.st_size:
                 bad.append('{"problem":%s}' % q("%s is %d bytes, recorded %s" % (p, st.st_size, size)))
-files = '{"mode":%s,"distributions":%d,"files":%d,"signature":%s,"bad":[%s]}' % (q(mode), counts[0], counts[1], q(sig_state), ",".join(bad))
+`;
+
+const SCRIPT_TAIL = String.raw`files = '{"mode":%s,"distributions":%d,"files":%d,"signature":%s,"bad":[%s]}' % (q(mode), counts[0], counts[1], q(sig_state), ",".join(bad))
 packages = ",".join("%s:%s" % (q(n), found.get(n, '{"found":false}')) for n in names)
 print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s,"realVenv":%s,"sitePackages":[%s],"packages":{%s},"files":%s}' % (
     q(version), q(sys.prefix), q(sys.base_prefix), q(sys.executable or ""), q(os.path.realpath(sys.prefix)),
@@ -346,7 +355,8 @@ export async function inspectVenv(
   const names = [...new Set(expected.map(normalizeName))];
   const files = options.files ?? 'off';
   const mode = files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`;
-  const res = await executor.exec(python, ['-I', '-c', SCRIPT, venvPath, mode, filesSignaturePath(venvPath), ...names], {
+  const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + SCRIPT_TAIL;
+  const res = await executor.exec(python, ['-I', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names], {
     timeoutMs: options.timeoutMs ?? 60_000,
     env: { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined },
     signal: options.signal,
