@@ -280,7 +280,9 @@ if write_sig:
     if not bad and not unsafe:
         tmp = "%s.%d.tmp" % (sig_path, os.getpid())
         try:
-            with open(tmp, "wb") as f:
+            # Mode 0644 whatever the umask (it can only take bits away), as pymgr's other state files.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "wb") as f:
                 f.write(text.encode(fs_enc, "surrogateescape"))
             os.rename(tmp, sig_path)
             sig_state = "written"
