@@ -204,6 +204,24 @@ export interface InstallPlan {
   /** Top-level distributions that must be importable from the venv afterwards (verified). */
   expected: string[];
   index: IndexOptions;
+  /**
+   * Distributions the verification found incomplete in the venv (files missing, a wrong size, an
+   * empty RECORD): the installer must install them again even though their metadata says they are
+   * installed (uv: `--reinstall-package`; pip: their dist-info is removed first). Set by setup for
+   * a repair; never part of the env's fingerprint.
+   */
+  reinstall?: PartialDistribution[];
+}
+
+/** A distribution in a venv whose files are not all there (see src/core/verify.ts). */
+export interface PartialDistribution {
+  /** Normalised name (PEP 503). */
+  name: string;
+  version: string;
+  /** Absolute path of its `*.dist-info` directory, where the executor runs. */
+  distInfo: string;
+  /** What is wrong, e.g. `jinja2/__init__.py is missing`, `its RECORD is empty`. */
+  problem: string;
 }
 
 export interface IndexOptions {
@@ -234,6 +252,11 @@ export interface ProgressEvent {
    * `end` events.
    */
   phase?: { state: 'start' } | { state: 'end'; durationMs: number };
+  /**
+   * Set while waiting for a lock another process holds (reported when the wait starts and every
+   * few seconds): the CLI shows these in every mode, as JSON lines on stderr with `--json`.
+   */
+  wait?: { path: string; holder: string; heldMs: number; waitedMs: number };
 }
 
 /** Everything a provider call gets. */

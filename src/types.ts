@@ -55,6 +55,14 @@ export interface RunOptions extends CommonOptions {
    * process's standard streams (a terminal stays a terminal); in a container its output is dropped.
    */
   onOutput?: (stream: OutputStream, chunk: string) => void;
+  /** Run setup first, as `uv run` does (default: config `run.sync`, false). Its progress goes to `onProgress`. */
+  sync?: boolean;
+  /**
+   * Called before the command starts when the inputs changed since the last setup (the command
+   * still runs in the env as it is), with what changed: files relative to the project, `setting
+   * index.url`, `the manager (its version or binary)`, ...
+   */
+  onOutdated?: (changed: string[]) => void;
 }
 
 /** Options of `doctor`. */
@@ -196,6 +204,8 @@ export interface RunResult {
   venvPath: string;
   /** The program was not found on the venv-first PATH. */
   notFound: boolean;
+  /** What changed since the last setup, when something did (the command ran in the env as it was). */
+  changed?: string[];
 }
 
 /** A problem and what it is about (a manager, the env, the project, the config). */

@@ -1,6 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { IndexOptions, InstallPlan, InstallReport, InstallStep, ProviderContext, VenvTarget } from '../../src/contracts.js';
-import { normalizeName, PymgrError, prepareIndexAccess, redactArgs } from '../../src/core/kit.js';
+import { normalizeName, PymgrError, prepareIndexAccess, redactArgs, runChecked } from '../../src/core/kit.js';
 import { installFailed } from './install-errors.js';
 
 /**
@@ -105,6 +105,37 @@ export function pinsFromUvLock(lockText: string, projectName?: string): string[]
 }
 
 /**
+ * Make the installer put the plan's incomplete distributions (`plan.reinstall`) back although
+ * their metadata says they are installed. uv: the `--reinstall-package` arguments to add to every
+ * install command. pip has no such switch and cannot uninstall a distribution whose RECORD is
+ * gone, so their dist-info directories are removed first: pip then sees them missing and installs
+ * them over what is left of their files.
+ */
+export async function prepareReinstall(ctx: ProviderContext, venv: VenvTarget, plan: InstallPlan, installer: Installer, report: InstallReport): Promise<string[]> {
+  const partial = plan.reinstall ?? [];
+  if (!partial.length) return [];
+  report.notes.push(`reinstalled incomplete ${partial.length === 1 ? 'distribution' : 'distributions'}: ${partial.map((d) => `${d.name} ${d.version} (${d.problem})`).join('; ')}`);
+  if (installer.kind === 'uv') return reinstallArgs(plan);
+  for (const d of partial) {
+    if (d.distInfo.endsWith('.dist-info')) await ctx.executor.remove(d.distInfo, { recursive: true });
+  }
+  // A broken pip cannot reinstall itself: the venv's ensurepip installs it from its own wheel.
+  if (partial.some((d) => d.name === 'pip')) {
+    await runChecked(ctx.executor, venv.python, ['-m', 'ensurepip', '--default-pip'], {
+      env: { ...installer.env, PIP_REQUIRE_VIRTUALENV: undefined, PYTHONNOUSERSITE: '1' },
+      purpose: `reinstall pip into ${venv.path} with ensurepip`,
+      signal: ctx.signal,
+    });
+  }
+  return [];
+}
+
+/** `--reinstall-package <name>` for each incomplete distribution of the plan (uv pip install and uv sync). */
+export function reinstallArgs(plan: InstallPlan): string[] {
+  return (plan.reinstall ?? []).flatMap((d) => ['--reinstall-package', d.name]);
+}
+
+/**
  * Install a plan with uv's pip interface or the venv's pip. Used as is by providers that install
  * through pip (pyenv, mise) and by uv for everything except uv projects (which it syncs).
  * `handleStep` lets a provider take over a step (uv syncs uv projects); it returns true when it did.
@@ -118,8 +149,9 @@ export async function installPlanWithInstaller(
 ): Promise<InstallReport> {
   const report: InstallReport = { commands: [], notes: [] };
   const { file, args: base } = installCommand(installer, venv);
+  const reinstall = await prepareReinstall(ctx, venv, plan, installer, report);
   const run = (args: string[], purpose: string) => withIndexAccess(ctx, plan.index, installer.kind, async (index) => {
-    const full = [...base, ...index.args, ...args];
+    const full = [...base, ...index.args, ...reinstall, ...args];
     report.commands.push(redactArgs([file, ...full]));
     ctx.progress({ step: 'install', message: purpose });
     const res = await ctx.executor.exec(file, full, {

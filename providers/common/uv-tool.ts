@@ -31,18 +31,26 @@ export async function createVenvWithUv(ctx: ProviderContext, uv: string, python:
   });
 }
 
-/** The probe of a manager that was found but does not run: not usable, one error with its fix. */
+/**
+ * The probe of a manager that was found but does not run: not usable, one error with its fix.
+ * A manager the config names (`source` `config`) is the user's decision: the message names the
+ * key (`providers.<name>.path`) and the program's output, and the fix says pymgr leaves it alone.
+ */
 export function managerDoesNotRun(
   name: ProbeResult['name'],
   found: { path: string; source: string },
   res: ExecResult,
   problem: { code: string; what?: string; fix: string },
 ): ProbeResult {
+  const configured = found.source === 'config';
+  const output = lastLines(res.stderr || res.stdout, configured ? 5 : 1).trim() || '(no output)';
   const failure: Problem = {
     code: problem.code,
     severity: 'error',
-    message: `${name} at ${found.path} does not run (${problem.what ? `${problem.what} ` : ''}exit ${res.exitCode}): ${lastLines(res.stderr || res.stdout, 1)}`,
-    fix: problem.fix,
+    message: `${name} at ${found.path}${configured ? ` (providers.${name}.path)` : ''} does not run (${problem.what ? `${problem.what} ` : ''}exit ${res.exitCode}): ${output}`,
+    fix: configured
+      ? `Point providers.${name}.path at a working ${name}, or remove it to let pymgr find one; pymgr never downloads or replaces a manager the config names.`
+      : problem.fix,
   };
   return { name, found: false, path: found.path, source: found.source, needsGit: false, problems: [failure] };
 }

@@ -90,7 +90,10 @@ export class MiseProvider implements Provider {
       });
     }
     if (problem) {
-      throw new PymgrError('MANAGER_BROKEN', problem.message, { hint: problem.fix });
+      throw new PymgrError('MANAGER_BROKEN', problem.message, {
+        hint: problem.fix,
+        ...(probe.source === 'config' ? { details: { keyPath: 'providers.mise.path', path: probe.path } } : {}),
+      });
     }
     throw new PymgrError('MANAGER_NOT_FOUND', `mise is not installed on ${ctx.executor.description} (not on PATH, providers.mise.path not set)`, {
       hint: 'pymgr does not install mise. Install it (npm install -g @jdxcode/mise, or https://mise.jdx.dev/getting-started.html), set providers.mise.path, or choose another provider.',

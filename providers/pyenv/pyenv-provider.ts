@@ -63,7 +63,7 @@ export class PyenvProvider implements Provider {
         problems.push({
           code: 'PYENV_BROKEN',
           severity: 'error',
-          message: `pyenv at ${loc.bin} does not run (\`pyenv root\` exit ${res.exitCode}): ${lastLines(res.stderr || res.stdout, 1)}`,
+          message: `pyenv at ${loc.bin}${ctx.config.providers.pyenv.path ? ' (providers.pyenv.path)' : ''} does not run (\`pyenv root\` exit ${res.exitCode}): ${lastLines(res.stderr || res.stdout, ctx.config.providers.pyenv.path ? 5 : 1).trim() || '(no output)'}`,
           fix: `Repair or reinstall pyenv in ${loc.root} yourself (pymgr never deletes a pyenv root), or point providers.pyenv.root at another directory.`,
         });
       }
@@ -236,7 +236,7 @@ export class PyenvProvider implements Provider {
     return acquireEnvLock(ctx.executor, `${ctx.toolsDir}/locks/pyenv-${id}`, {
       signal: ctx.signal,
       timeoutMs: 30 * 60_000,
-      onWait: (owner) => ctx.progress({ step: 'manager', message: `waiting for another pymgr using ${root} (${owner})` }),
+      onWait: (holder, wait) => ctx.progress({ step: 'manager', message: `waiting for another pymgr using ${root} (${holder}, for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
     });
   }
 

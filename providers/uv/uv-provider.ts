@@ -11,7 +11,7 @@ import type {
 } from '../../src/contracts.js';
 import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
-import { installPlanWithInstaller, withIndexAccess } from '../common/install.js';
+import { installPlanWithInstaller, reinstallArgs, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { installFailed } from '../common/install-errors.js';
@@ -44,6 +44,14 @@ export class UvProvider implements Provider {
       });
     }
     const version = /uv (\S+)/.exec(res.stdout)?.[1];
+    if (!version && found.source === 'config') {
+      // Runs, but is not uv: as unusable as one that fails.
+      return managerDoesNotRun('uv', found, { ...res, stderr: res.stdout || res.stderr }, {
+        code: 'UV_BROKEN',
+        what: 'not uv: `--version` printed no uv version,',
+        fix: 'Point providers.uv.path at uv.',
+      });
+    }
     return { name: 'uv', found: true, path: found.path, version, source: found.source, needsGit: false, problems: [] };
   }
 
@@ -71,6 +79,8 @@ export class UvProvider implements Provider {
   }
 
   async canProvision(ctx: ProviderContext): Promise<boolean> {
+    // A uv the config names is never replaced by a provisioned one.
+    if (ctx.config.providers.uv.path) return false;
     return ctx.config.providers.uv.provision && (await findBasePython(ctx)) !== undefined;
   }
 
@@ -78,6 +88,14 @@ export class UvProvider implements Provider {
     const probe = await this.probe(ctx);
     if (probe.found) return probe;
     const opts = ctx.config.providers.uv;
+    if (probe.source === 'config') {
+      // providers.uv.path is the user's decision: report it, never download or replace a uv instead.
+      const problem = probe.problems[0];
+      throw new PymgrError('MANAGER_BROKEN', problem?.message ?? `uv at ${probe.path} (providers.uv.path) does not run`, {
+        hint: problem?.fix,
+        details: { keyPath: 'providers.uv.path', path: probe.path },
+      });
+    }
     if (!opts.provision) {
       throw new PymgrError('MANAGER_NOT_FOUND', `uv is not installed on ${ctx.executor.description}`, {
         hint: 'Install uv (python3 -m pip install uv), set providers.uv.path, or allow providers.uv.provision.',
@@ -96,7 +114,7 @@ export class UvProvider implements Provider {
     // Setups of different projects may provision at once: one installs, the others wait and use it.
     const lock = await acquireEnvLock(ctx.executor, target, {
       signal: ctx.signal,
-      onWait: () => ctx.progress({ step: 'manager', message: `waiting for another pymgr to install uv into ${target}` }),
+      onWait: (holder, wait) => ctx.progress({ step: 'manager', message: `waiting for another pymgr to install uv into ${target} (${holder}, for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
     });
     try {
       this.probe.forget(ctx);
@@ -245,6 +263,7 @@ export class UvProvider implements Provider {
     for (const e of step.extras) args.push('--extra', e);
     for (const g of step.groups) args.push('--group', g);
     if (!step.dev) args.push('--no-dev');
+    args.push(...reinstallArgs(plan));
     const how = !step.lockFile ? 'resolving pyproject.toml' : step.lock === 'update' ? 're-locking uv.lock' : `from uv.lock (--${step.lock})`;
     const res = await withIndexAccess(ctx, plan.index, 'uv', (index) => {
       args.push(...index.args);

@@ -9,7 +9,8 @@ import { createProvider, providerNames, selectProvider } from '../../providers/i
 import { createContext, executorOf, locateProjectDir, resolveProject } from '../core/context.js';
 import { inspectLock, lockPathFor, removeStaleLock } from '../core/lock.js';
 import { readState } from '../core/state.js';
-import { inspectVenv } from '../core/verify.js';
+import { describePartial, onlyPartialFailed } from '../core/repair.js';
+import { inspectVenv, type FileCheck } from '../core/verify.js';
 import { checkAside, checkVenvManager } from './doctor-venv.js';
 import type { DoctorManager, DoctorOptions, DoctorProblem, DoctorReport, ProviderChoice } from '../types.js';
 
@@ -115,7 +116,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     const aside = await checkAside(executor, venvPath, !!options.fix);
     problems.push(...aside.problems);
     fixed.push(...aside.fixed);
-    venv = await checkVenv(executor, venvPath, detection, problems);
+    venv = await checkVenv(executor, venvPath, detection, problems, ctx.config.verify.deep ? 'deep' : 'full');
     if (choice && foundByName.get(choice.name)) {
       problems.push(...(await checkVenvManager(ctx, venvPath, await createProvider(choice.name))).problems);
     }
@@ -181,6 +182,7 @@ async function checkVenv(
   venvPath: string,
   detection: ProjectDetection,
   problems: DoctorProblem[],
+  files: FileCheck,
 ): Promise<NonNullable<DoctorReport['venv']>> {
   const entries = await executor.readDir(venvPath);
   if (entries === undefined || entries.length === 0) return { path: venvPath, state: 'missing', detail: 'no venv yet: run `pymgr setup`' };
@@ -205,7 +207,19 @@ async function checkVenv(
         return true;
       }
     },
+    files,
   });
+  if (!check.verified && onlyPartialFailed(check)) {
+    const detail = describePartial(check.partial);
+    problems.push({
+      subject: 'venv',
+      code: 'VENV_PARTIAL_DISTRIBUTIONS',
+      severity: 'error',
+      message: `The env at ${venvPath} has distributions whose files are not all there: ${detail}`,
+      fix: 'Run `pymgr setup`: it reinstalls them (their metadata alone would make an installer skip them).',
+    });
+    return { path: venvPath, state: 'broken', detail };
+  }
   if (!check.verified) {
     const failed = check.checks.filter((c) => !c.ok);
     const notIsolated = failed.some((c) => c.name === 'prefix-is-venv' || c.name === 'prefix-differs-from-base' || c.name === 'executable-in-venv');

@@ -29,6 +29,7 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
   const check = await inspectVenv(executor, venvPath, expected, {
     versionOk: (v) => matchPythonVersion(detection.python.raw, [v]) !== undefined,
     timeoutMs: ctx.config.verify.timeoutMs,
+    files: ctx.config.verify.deep ? 'deep' : 'full',
   });
   const base = {
     path: venvPath,

@@ -4,13 +4,15 @@ import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
-import { computeFingerprint } from '../core/fingerprint.js';
+import { computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
+import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside } from '../core/build-aside.js';
 import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
-import { assertIsolated, inspectVenv } from '../core/verify.js';
+import { describePartial, onlyPartialFailed, withReinstall } from '../core/repair.js';
+import { assertIsolated, inspectVenv, type PartialDistribution } from '../core/verify.js';
 import type { IsolationCheck, SetupChanges, SetupOptions, SetupResult, VenvAction } from '../types.js';
 import { diffDistributions, listDistributions } from '../core/inventory.js';
 
@@ -51,6 +53,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
   const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
   const { config } = ctx;
+  await assertLockFilesParse(executor, detection.plan);
   const providerFor = providerLoader(createProvider);
   const available = providerAvailability(ctx, providerFor);
   const root = detection.reasons.find((r) => r.rule === 'project-root');
@@ -61,12 +64,13 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const request = detection.python;
   const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;
   const expected = config.verify.packages ? detection.plan.expected : [];
+  const files = config.verify.deep ? 'deep' : 'full';
   const venv: VenvTarget = { path: venvPath, python: `${venvPath}/bin/python` };
 
   const lock = await acquireEnvLock(executor, venvPath, {
     timeoutMs: options.lockTimeoutMs,
     signal: options.signal,
-    onWait: (owner) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${owner})` }),
+    onWait: (holder, wait) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${holder}, holding it for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
   });
   try {
     // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
@@ -97,12 +101,15 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // Warm path: nothing that decides the env changed. Still prove, with the venv's interpreter,
     // that it is the venv and that every requested dependency is still installed in it.
     let updateReason: string | undefined;
+    // Partial distributions found (files missing under an intact dist-info): reinstalled below.
+    let partial: PartialDistribution[] | undefined;
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
-      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs });
+      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs, files, recordSignature: true });
       if (quick.verified) {
         return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
       }
+      partial = quick.partial;
       updateReason = `the recorded env fails its checks (${quick.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')})`;
       ctx.progress({ step: 'venv', message: `${updateReason}: repairing` });
     }
@@ -125,6 +132,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
     const before = await listDistributions(executor, venvPath);
     const work = await beginVenvWork(executor, decision, newBuildId());
+    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
         schema: 1,
@@ -136,22 +144,43 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
         projectDir,
         expected: detection.plan.expected,
         build: work.id,
+        inputs,
         updatedAt: new Date().toISOString(),
       });
     let report: Awaited<ReturnType<typeof inspectVenv>>;
     let install: InstallReport;
+    // An update in place of a venv pymgr has no finished record of may hold half-written
+    // distributions (an installer may even fail to read them): find them first.
+    if (decision.action === 'updated' && partial === undefined && state?.status !== 'ready') {
+      partial = (await inspectVenv(executor, venvPath, [], { files: 'full', timeoutMs: config.verify.timeoutMs, signal: ctx.signal })).partial;
+    }
+    const reinstall = decision.action === 'updated' ? partial : undefined;
     try {
       await record('in-progress');
       if (decision.action !== 'updated') await provider.createVenv(ctx, python, venv);
-      install = await provider.installDependencies(ctx, venv, detection.plan).catch((err: unknown) => {
-        throw nameThePython(err, python.version, request);
-      });
+      if (reinstall?.length) ctx.progress({ step: 'install', message: `incomplete in the venv, reinstalling: ${describePartial(reinstall)}` });
+      const installPlan = (partialNow: PartialDistribution[] | undefined) =>
+        provider.installDependencies(ctx, venv, withReinstall(detection.plan, partialNow)).catch((err: unknown) => {
+          throw nameThePython(err, python.version, request);
+        });
+      install = await installPlan(reinstall);
       ctx.progress({ step: 'verify', message: 'verifying isolation with the venv\'s interpreter' });
-      report = await inspectVenv(executor, venvPath, expected, {
+      const verify = () => inspectVenv(executor, venvPath, expected, {
         versionOk: (v) => v === python.version,
         timeoutMs: config.verify.timeoutMs,
         signal: ctx.signal,
+        files,
+        recordSignature: true,
       });
+      report = await verify();
+      // The installer took a partial distribution for installed: reinstall it, once, and look again.
+      if (!report.verified && onlyPartialFailed(report)) {
+        ctx.progress({ step: 'install', message: `incomplete after the install, reinstalling: ${describePartial(report.partial)}` });
+        const again = await installPlan(report.partial);
+        install.commands.push(...again.commands);
+        install.notes.push(...again.notes.filter((n) => !install.notes.includes(n)));
+        report = await verify();
+      }
       assertIsolated(report, venvPath);
       await record('ready');
     } catch (err) {

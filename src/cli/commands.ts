@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Executor } from '../contracts.js';
 import type { PymgrConfigInput } from '../config/schema.js';
 import { PymgrError, exitCodeFor, toPymgrError } from '../errors.js';
-import { createProgress, printError, printJson, printSetupResult, processIO, type CliIO } from './output.js';
+import { createProgress, paint, printError, printJson, printSetupResult, processIO, type CliIO } from './output.js';
 
 interface GlobalOpts {
   json?: boolean;
@@ -28,6 +28,8 @@ interface GlobalOpts {
   allExtras?: boolean;
   group?: string[];
   dev?: boolean;
+  deep?: boolean;
+  sync?: boolean;
 }
 
 const repeatable = (v: string, prev: string[] = []) => [...prev, v];
@@ -53,6 +55,7 @@ function flagsFrom(o: GlobalOpts): PymgrConfigInput {
   if (o.dev) dependencies.dev = true;
   if (Object.keys(dependencies).length) flags.dependencies = dependencies;
   if (o.user !== undefined) flags.docker = { user: o.user };
+  if (o.deep) flags.verify = { deep: true };
   return flags as PymgrConfigInput;
 }
 
@@ -118,8 +121,8 @@ async function commonOptions(dir: string | undefined, o: GlobalOpts, executor?: 
 
 /** One-line examples shown by every command's --help (the README's CLI section lists them too). */
 export const EXAMPLES: Record<string, string[]> = {
-  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup /work/app --docker my-container'],
-  run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V'],
+  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup --deep', 'pymgr setup /work/app --docker my-container'],
+  run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V', 'pymgr run --sync -- python -m pytest'],
   env: ['pymgr env', 'pymgr env --json'],
   detect: ['pymgr detect', 'pymgr detect path/to/project --json'],
   config: ['pymgr config', 'pymgr config --all'],
@@ -198,13 +201,14 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     }
   };
 
-  addCommon(program.command('setup').description('create or update the project\'s verified venv')).action(
+  const deepOption = () => new Option('--deep', 'also compare every installed file\'s hash with its RECORD (slower)');
+  addCommon(program.command('setup').description('create or update the project\'s verified venv')).addOption(deepOption()).action(
     wrap(async (dir, o) => {
       // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
       // main() already tried it for a plain `setup [dir] [--json]` (the same key): not twice.
       const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
       const { tryQuickReuse } = await import('./fast-path.js');
-      const quick = o.docker || opts.fastPathTried ? undefined : await tryQuickReuse(quickKey);
+      const quick = o.docker || opts.fastPathTried || o.deep ? undefined : await tryQuickReuse(quickKey);
       if (quick) {
         printSetupResult(io, quick, !!o.json);
         return 0;
@@ -251,7 +255,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       printJson(io, generateJsonSchema());
     });
 
-  addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).action(
+  addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).addOption(deepOption()).action(
     wrap(async (dir, o) => {
       const { describeEnv } = await import('../api/env.js');
       const env = await describeEnv(await commonOptions(dir, o));
@@ -261,7 +265,9 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     }),
   );
 
-  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]'), { json: false }).action(
+  addCommon(program.command('run').description('run a command inside the env: pymgr run [dir] -- <cmd> [args...]'), { json: false })
+    .option('--sync', 'run setup first when needed (as `uv run` does); config run.sync')
+    .action(
     wrap(async (dir, o) => {
       if (!runCommand || runCommand.length === 0) {
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
@@ -271,6 +277,13 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       const res = await run({
         ...(await commonOptions(dir, o, executor)),
         command: runCommand,
+        ...(o.sync ? { sync: true } : {}),
+        // Progress of the setup that --sync (or run.sync) runs first, on stderr as for setup.
+        onProgress: createProgress(io, { json: false, verbose: !!o.verbose }),
+        onOutdated: (changed) =>
+          io.stderr(
+            `pymgr: ${paint(io, 'stderr', 'yellow', 'warning')}: the env is outdated: ${changed.join(', ')} changed since the last setup; running the command in the env as it is (\`pymgr setup\` or \`pymgr run --sync\` brings it up to date)\n`,
+          ),
         // On the host the command inherits the terminal; a container's output is streamed here.
         onOutput: executor ? (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)) : undefined,
       });
@@ -281,6 +294,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
 
   addCommon(program.command('doctor').description('check every manager, the pyenv root, git and the env; --fix applies safe fixes'))
     .option('--fix', 'apply the safe fixes (never global git config)')
+    .addOption(deepOption())
     .action(
       wrap(async (dir, o) => {
         const { doctor } = await import('../api/doctor.js');

@@ -37,6 +37,8 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     if (!state || state.status !== 'ready') return;
     const { projectDir, detection, resolved } = await resolveProject({ ...options, onProgress: undefined });
     const { config } = resolved;
+    // Deep verification (hashes) is never answered by the cheap check of the fast path.
+    if (config.verify.deep) return;
     const p = (f: string) => `${projectDir}/${f}`;
     const files = [
       ...(await collectDependencyInputs(executor, detection.plan)),

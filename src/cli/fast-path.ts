@@ -11,7 +11,8 @@
  * and its ancestors, the manager binary and the venv's state file; and the names in the project
  * directory (a new requirement file changes the plan). `tryQuickReuse` answers only when every signature is unchanged, the
  * recorded state still says ready with the same fingerprint, and the venv's own interpreter passes
- * the isolation checks again. Anything else: `undefined`, and the caller runs the full setup.
+ * the isolation checks again, including the files signature of its last full verification (a
+ * module file removed since is caught). Anything else: `undefined`, and the caller runs the full setup.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -147,7 +148,8 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
     const state = JSON.parse(await fs.readFile(statePath(record.venvPath), 'utf8'));
     if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
     const version = record.result.python.version;
-    const check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], { versionOk: (v) => v === version });
+    // The files: the cheap signature recorded at the last full verification (a removed file is caught).
+    const check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], { versionOk: (v) => v === version, files: 'signature' });
     if (!check.verified) return undefined;
     const { changes: _changes, ...recorded } = record.result; // nothing changed this time
     return {

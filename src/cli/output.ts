@@ -52,10 +52,16 @@ export function clearLiveLine(io: CliIO): void {
 /**
  * Progress display: on a TTY one live status line (rewritten in place) plus the step headings;
  * otherwise plain lines, one per step message. Tool output is shown only with `verbose`.
- * Nothing at all in JSON mode.
+ * In JSON mode only waits for a lock, as JSON lines on stderr.
  */
 export function createProgress(io: CliIO, mode: { json: boolean; verbose: boolean }): (e: ProgressEvent) => void {
-  if (mode.json) return () => undefined;
+  // With --json stdout holds the one result document; a wait for another process is still
+  // reported (never a silent stall), as one JSON line on stderr.
+  if (mode.json) {
+    return (e) => {
+      if (e.wait) io.stderr(JSON.stringify({ event: 'progress', step: e.step, message: redact(e.message), wait: { ...e.wait, holder: redact(e.wait.holder) } }) + '\n');
+    };
+  }
   let last = '';
   return (e) => {
     if (e.phase?.state === 'end') return;

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Executor } from '../contracts.js';
@@ -216,6 +216,19 @@ async function createExplorer(): Promise<Explorer> {
   }) as Explorer;
 }
 
+/** A name only pymgr's config has (`.pymgrrc*`, `pymgr.config.*`), unlike package.json or pyproject.toml. */
+function isOwnConfigName(name: string): boolean {
+  return CONFIG_SEARCH_PLACES.includes(name) && (name.startsWith('.pymgrrc') || name.startsWith('pymgr.config.'));
+}
+
+/** A directory where pymgr's config file would be: an error, never silently skipped. */
+function configIsDirectory(file: string): PymgrError {
+  return new PymgrError('CONFIG_INVALID', `${file} is a directory, not a config file`, {
+    hint: `pymgr reads ${path.basename(file)} as a config file (JSON or YAML). Remove or rename that directory, or put the config in another file (.pymgrrc.json, pyproject.toml [tool.pymgr]).`,
+    details: { source: 'file', file, keyPath: undefined, allowed: undefined },
+  });
+}
+
 /**
  * Search for the config file from `projectDir` upwards. Returns `undefined` when there is none;
  * throws CONFIG_INVALID when one is found but cannot be read.
@@ -227,6 +240,9 @@ export async function findConfigFile(options: FindConfigFileOptions): Promise<Fo
     // One readdir per directory; cosmiconfig is imported (~20 ms) only when a candidate exists.
     const names = await readdir(dir).catch(() => [] as string[]);
     if (!names.some((name) => CONFIG_SEARCH_PLACES.includes(name))) continue;
+    for (const name of names.filter(isOwnConfigName)) {
+      if ((await stat(path.join(dir, name)).catch(() => undefined))?.isDirectory()) throw configIsDirectory(path.join(dir, name));
+    }
     explorer ??= await createExplorer();
     let result;
     try {
@@ -260,7 +276,8 @@ export async function readConfigFile(file: string, executor?: Executor): Promise
     try {
       result = await explorer.load(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') throw notFound();
+      if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw configIsDirectory(file);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound();
       throw createParseError(file, err);
     }
   }
@@ -315,8 +332,11 @@ async function findThroughExecutor(executor: Executor, options: FindConfigFileOp
     for (const place of CONFIG_SEARCH_PLACES) {
       if (!present.has(place)) continue;
       const file = path.posix.join(dir, place);
-      const stat = await executor.stat(file);
-      if (stat?.isDirectory) continue;
+      const st = await executor.stat(file);
+      if (st?.isDirectory) {
+        if (isOwnConfigName(place)) throw configIsDirectory(file);
+        continue;
+      }
       const result = await loadThroughExecutor(executor, file);
       if (result && !result.isEmpty) return { file, label: labelFor(file), config: result.config };
     }

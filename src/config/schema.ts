@@ -8,6 +8,21 @@ import { z } from 'zod';
 
 const providerName = z.enum(['uv', 'mise', 'pyenv']);
 
+/** An index: an http(s) or file URL, or an absolute directory path (as pip and uv accept). */
+function isIndexLocation(value: string): boolean {
+  if (value.startsWith('/')) return true;
+  if (/\s/.test(value)) return false;
+  try {
+    return ['http:', 'https:', 'file:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+const indexLocation = z
+  .string()
+  .min(1)
+  .refine(isIndexLocation, { message: 'a URL such as https://pypi.org/simple (http, https or file), or an absolute directory path' });
+
 const uvOptions = z
   .strictObject({
     path: z.string().min(1).optional().describe('Path to the uv binary. Default: PATH, then pymgr\'s tools directory.'),
@@ -97,8 +112,8 @@ export const configSchema = z
       .prefault({}),
     index: z
       .strictObject({
-        url: z.string().min(1).optional().describe('Primary package index URL.'),
-        extraUrls: z.array(z.string().min(1)).default([]).describe('Extra index URLs.'),
+        url: indexLocation.optional().describe('Primary package index URL.'),
+        extraUrls: z.array(indexLocation).default([]).describe('Extra index URLs.'),
         findLinks: z.array(z.string().min(1)).default([]).describe('Directories or URLs of distributions (--find-links).'),
         offline: z.boolean().default(false).describe('Never touch the network.'),
         noIndex: z.boolean().default(false).describe('Ignore package indexes (use find-links only).'),
@@ -124,6 +139,15 @@ export const configSchema = z
       .strictObject({
         packages: z.boolean().default(true).describe('Check that every requested top-level dependency is installed in the venv.'),
         timeoutMs: z.number().int().positive().default(60000).describe('Time limit for the verification interpreter.'),
+        deep: z
+          .boolean()
+          .default(false)
+          .describe("Also compare every installed file's hash with its RECORD (slower); sizes and presence are always checked."),
+      })
+      .prefault({}),
+    run: z
+      .strictObject({
+        sync: z.boolean().default(false).describe('`pymgr run` runs setup first (as `uv run` does; a cheap no-op when nothing changed), like `run --sync`.'),
       })
       .prefault({}),
   })

@@ -94,3 +94,55 @@ export async function computeFingerprint(input: FingerprintInput): Promise<strin
   }
   return hash.digest('hex');
 }
+
+/**
+ * One digest per input of the fingerprint, keyed by what a person would call it: a file's path,
+ * or a setting (`python`, `manager`, `index.url`, `dependencies.extras`, `providers.uv.linkMode`,
+ * `the install plan`). Recorded with the env's state so that a later command can say *what*
+ * changed (see {@link describeChangedInputs}); the fingerprint itself stays the one hash above.
+ */
+export async function computeInputDigests(input: FingerprintInput): Promise<Record<string, string>> {
+  const { executor, plan, provider, request, venvPath, config } = input;
+  const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex').slice(0, 16);
+  const manager = provider.path ? await executor.stat(provider.path) : undefined;
+  const out: Record<string, string> = {
+    manager: digest({ name: provider.name, version: provider.version, path: provider.path, size: manager?.size, mtime: manager?.mtimeMs }),
+    python: digest(request.raw),
+    venv: digest(venvPath),
+    'the install plan': digest({ steps: plan.steps, expected: plan.expected }),
+  };
+  for (const [key, value] of Object.entries(plan.index)) out[`index.${key}`] = digest(value);
+  for (const [key, value] of Object.entries(config.dependencies)) out[`dependencies.${key}`] = digest(value);
+  for (const [key, value] of Object.entries(config.providers[provider.name])) out[`providers.${provider.name}.${key}`] = digest(value);
+  for (const file of await collectDependencyInputs(executor, plan)) {
+    let content = '\0missing';
+    try {
+      content = await executor.readFile(file);
+    } catch {
+      /* missing */
+    }
+    out[file] = digest(content);
+  }
+  return out;
+}
+
+/**
+ * What differs between two sets of input digests, for people: `requirements.txt` (a file,
+ * relative to `projectDir` when inside it), `setting index.url`, `the manager`, `the Python
+ * request`. Empty when nothing recorded differs.
+ */
+export function describeChangedInputs(before: Record<string, string>, now: Record<string, string>, projectDir: string): string[] {
+  let names = [...new Set([...Object.keys(before), ...Object.keys(now)])].filter((k) => before[k] !== now[k]);
+  // The plan follows from the files: name it only when nothing else explains the change.
+  if (names.length > 1) names = names.filter((k) => k !== 'the install plan');
+  return names.sort().map((k) => {
+    if (k.startsWith('/')) {
+      const rel = k.startsWith(`${projectDir}/`) ? k.slice(projectDir.length + 1) : k;
+      return before[k] === undefined ? `${rel} (new)` : now[k] === undefined ? `${rel} (no longer an input)` : rel;
+    }
+    if (k === 'manager') return 'the manager (its version or binary)';
+    if (k === 'python') return 'the Python request';
+    if (k === 'venv' || k === 'the install plan') return k === 'venv' ? 'the venv path' : k;
+    return `setting ${k}`;
+  });
+}

@@ -25,62 +25,90 @@ export interface LockOptions {
   timeoutMs?: number;
   /** A lock whose owner has not refreshed it for this long is stale (default 60 s). */
   staleMs?: number;
+  /**
+   * A lock without a readable owner (no owner.json, or an empty or garbled one: what a kill
+   * between the lock's mkdir and the owner write leaves) is stale once it is this old (default 3 s).
+   * A holder writes its owner file within milliseconds of the mkdir, atomically.
+   */
+  ownerlessStaleMs?: number;
   /** Poll interval while waiting (default 200 ms). */
   pollMs?: number;
   signal?: AbortSignal;
-  /** Called once when the lock is busy and we start waiting. */
-  onWait?: (owner: string) => void;
+  /**
+   * Called when the lock is busy and we start waiting, then again every `reportEveryMs` while
+   * we wait: `holder` is `pid 123 on host` (or `no owner recorded`), `wait` says for how long.
+   */
+  onWait?: (holder: string, wait: LockWait) => void;
+  /** How often a continuing wait is reported (default 5 s). */
+  reportEveryMs?: number;
+}
+
+/** A wait for a lock someone else holds, as reported to `onWait`. */
+export interface LockWait {
+  /** The lock directory. */
+  path: string;
+  /** `pid 123 on host`, or `no owner recorded`. */
+  holder: string;
+  /** How long the holder has held it (from its owner record, else the lock's age), in ms. */
+  heldMs: number;
+  /** How long we have been waiting, in ms. */
+  waitedMs: number;
 }
 
 /**
  * Serialise setups of one env: an atomic `mkdir` of `<venv>.pymgr-lock` through the executor
  * (so it works on the host and in containers alike). The owner writes its pid and host and
- * refreshes the file while it holds the lock. A lock left by a killed process is taken over when
- * its owner is a dead process on this host, or when it has not been refreshed for `staleMs`;
+ * refreshes the file (atomically: temporary file, then rename) while it holds the lock. A lock
+ * left by a killed process is taken over when its owner is a dead process on this host, when it
+ * has not been refreshed for `staleMs`, or, with no readable owner, when it is `ownerlessStaleMs` old;
+ * every wait is reported to `onWait` (the holder and how long it has held the lock);
  * takeovers are serialised and re-checked (see `takeOver`), and a holder releases or refreshes
  * only a lock that still carries its own random token.
  */
 export async function acquireEnvLock(executor: Executor, venvPath: string, options: LockOptions = {}): Promise<EnvLock> {
   const path = lockPathFor(venvPath);
   const ownerFile = `${path}/owner.json`;
+  const limits: Limits = { staleMs: options.staleMs ?? 60_000, ownerlessStaleMs: options.ownerlessStaleMs ?? 3_000 };
   const timeoutMs = options.timeoutMs ?? 600_000;
-  const staleMs = options.staleMs ?? 60_000;
   const pollMs = options.pollMs ?? 200;
+  const reportEveryMs = options.reportEveryMs ?? 5_000;
   const token = randomUUID();
   const parent = path.slice(0, path.lastIndexOf('/')) || '/';
   // Modes are explicit: the umask can only take bits away, so no group or other write bit (umask 002).
   await executor.mkdir(parent, { recursive: true, mode: 0o755 });
   const start = Date.now();
-  let waited = false;
+  let reported: number | undefined;
   for (;;) {
     options.signal?.throwIfAborted();
     if (await executor.mkdir(path, { mode: 0o755 })) break;
     const owner = await readOwner(executor, ownerFile);
-    const st = await executor.stat(owner ? ownerFile : path);
-    const age = st ? Date.now() - st.mtimeMs : Number.POSITIVE_INFINITY;
-    if (isStale(owner, age, staleMs)) {
-      await takeOver(executor, path, owner, staleMs);
+    const age = await lockAge(executor, path, owner);
+    if (isStale(owner, age, limits)) {
+      await takeOver(executor, path, owner, limits);
       continue;
     }
-    if (!waited) {
-      waited = true;
-      options.onWait?.(owner ? `pid ${owner.pid} on ${owner.host}` : 'another setup');
+    const now = Date.now();
+    if (reported === undefined || now - reported >= reportEveryMs) {
+      reported = now;
+      const holder = describeOwner(owner);
+      const heldMs = owner && Number.isFinite(owner.since) && owner.since <= now ? now - owner.since : Number.isFinite(age) ? age : 0;
+      options.onWait?.(holder, { path, holder, heldMs, waitedMs: now - start });
     }
-    if (Date.now() - start > timeoutMs) {
-      throw new PymgrError('LOCK_TIMEOUT', `Another setup of ${venvPath} has held ${path} for over ${Math.round(timeoutMs / 1000)} s`, {
+    if (now - start > timeoutMs) {
+      throw new PymgrError('LOCK_TIMEOUT', `Another setup of ${venvPath} (${describeOwner(owner)}) has held ${path} for over ${Math.round(timeoutMs / 1000)} s`, {
         hint: `Wait for it to finish. If no setup is running, remove ${path} (or run \`pymgr doctor --fix\`).`,
       });
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
   const me: Owner = { pid: process.pid, host: hostname(), since: Date.now(), token };
-  await executor.writeFile(ownerFile, JSON.stringify(me), { mode: 0o644 });
+  await writeOwner(executor, ownerFile, me);
   // Refresh while held, but never write into a lock that is no longer ours.
   const timer = setInterval(() => {
     void readOwner(executor, ownerFile)
-      .then((o) => (o?.token === token ? executor.writeFile(ownerFile, JSON.stringify(me), { mode: 0o644 }) : undefined))
+      .then((o) => (o?.token === token ? writeOwner(executor, ownerFile, me) : undefined))
       .catch(() => undefined);
-  }, Math.max(1000, staleMs / 4));
+  }, Math.max(1000, limits.staleMs / 4));
   timer.unref();
   let released = false;
   return {
@@ -90,9 +118,49 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
       released = true;
       clearInterval(timer);
       // Remove only our own lock: after a takeover (we were stopped for longer than staleMs) it is someone else's.
-      if ((await readOwner(executor, ownerFile))?.token === token) await executor.remove(path, { recursive: true });
+      // A lock that cannot be removed (the container stopped, the disk went away) is left for the next
+      // setup, which takes it over; the failure is never what a setup reports in place of its own.
+      try {
+        if ((await readOwner(executor, ownerFile))?.token === token) await executor.remove(path, { recursive: true });
+      } catch {
+        /* left behind: judged stale later */
+      }
     },
   };
+}
+
+interface Limits {
+  staleMs: number;
+  ownerlessStaleMs: number;
+}
+
+/** `pid 123 on host`, or `no owner recorded`. */
+function describeOwner(owner: Owner | undefined): string {
+  return owner ? `pid ${owner.pid} on ${owner.host}` : 'no owner recorded';
+}
+
+/**
+ * How long since the lock was last written: its owner file's mtime (refreshed while held), or
+ * for a lock without a readable owner the newest of the directory and whatever file is in it.
+ */
+async function lockAge(executor: Executor, path: string, owner: Owner | undefined): Promise<number> {
+  const ownerSt = await executor.stat(`${path}/owner.json`);
+  if (owner && ownerSt) return Date.now() - ownerSt.mtimeMs;
+  const dirSt = await executor.stat(path);
+  if (!dirSt) return Number.POSITIVE_INFINITY;
+  return Date.now() - Math.max(dirSt.mtimeMs, ownerSt?.mtimeMs ?? 0);
+}
+
+/** Write the owner file atomically (a temporary file, then a rename): a reader never sees half of it. */
+async function writeOwner(executor: Executor, ownerFile: string, owner: Owner): Promise<void> {
+  const tmp = `${ownerFile}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  await executor.writeFile(tmp, JSON.stringify(owner), { mode: 0o644 });
+  try {
+    await executor.rename(tmp, ownerFile);
+  } catch (err) {
+    await executor.remove(tmp).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The lock directory pymgr uses for the env at `venvPath`. */
@@ -108,15 +176,14 @@ export interface LockStatus {
 }
 
 /** The lock at `path`, or undefined when there is none. Changes nothing. */
-export async function inspectLock(executor: Executor, path: string, staleMs = 60_000): Promise<LockStatus | undefined> {
+export async function inspectLock(executor: Executor, path: string, staleMs = 60_000, ownerlessStaleMs = 3_000): Promise<LockStatus | undefined> {
   const st = await executor.stat(path);
   if (!st) return undefined;
   const owner = await readOwner(executor, `${path}/owner.json`);
-  const ownerSt = owner ? await executor.stat(`${path}/owner.json`) : undefined;
-  const age = Date.now() - (ownerSt ?? st).mtimeMs;
-  const who = owner ? `pid ${owner.pid} on ${owner.host}` : 'no owner recorded';
+  const age = await lockAge(executor, path, owner);
+  const who = describeOwner(owner);
   if (owner && owner.host === hostname() && !isAlive(owner.pid)) return { path, stale: true, detail: `${who}, which is no longer running`, owner };
-  if (age > staleMs) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s`, owner };
+  if (isStale(owner, age, { staleMs, ownerlessStaleMs })) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s`, owner };
   return { path, stale: false, detail: who, owner };
 }
 
@@ -124,9 +191,9 @@ export async function inspectLock(executor: Executor, path: string, staleMs = 60
  * Remove a lock judged stale (by {@link inspectLock}) if it still is that same stale lock, with
  * the same serialised re-check that waiters use. Returns whether it was removed.
  */
-export async function removeStaleLock(executor: Executor, judged: LockStatus, staleMs = 60_000): Promise<boolean> {
+export async function removeStaleLock(executor: Executor, judged: LockStatus, staleMs = 60_000, ownerlessStaleMs = 3_000): Promise<boolean> {
   if (!judged.stale) return false;
-  await takeOver(executor, judged.path, judged.owner, staleMs);
+  await takeOver(executor, judged.path, judged.owner, { staleMs, ownerlessStaleMs });
   return !(await executor.exists(judged.path));
 }
 
@@ -136,7 +203,7 @@ export async function removeStaleLock(executor: Executor, judged: LockStatus, st
  * the lock is still the same stale one (same owner, still stale) before removing it. A lock that
  * another waiter has meanwhile taken over is therefore never removed.
  */
-async function takeOver(executor: Executor, path: string, stale: Owner | undefined, staleMs: number): Promise<void> {
+async function takeOver(executor: Executor, path: string, stale: Owner | undefined, limits: Limits): Promise<void> {
   const guard = `${path}.takeover`;
   if (!(await executor.mkdir(guard, { mode: 0o755 }))) {
     // A takeover in progress; one abandoned by a crash within that instant is cleared after 10 s.
@@ -145,10 +212,8 @@ async function takeOver(executor: Executor, path: string, stale: Owner | undefin
     return;
   }
   try {
-    const ownerFile = `${path}/owner.json`;
-    const now = await readOwner(executor, ownerFile);
-    const st = await executor.stat(now ? ownerFile : path);
-    if (st && sameOwner(now, stale) && isStale(now, Date.now() - st.mtimeMs, staleMs)) {
+    const now = await readOwner(executor, `${path}/owner.json`);
+    if (sameOwner(now, stale) && isStale(now, await lockAge(executor, path, now), limits)) {
       await executor.remove(path, { recursive: true });
     }
   } finally {
@@ -156,15 +221,19 @@ async function takeOver(executor: Executor, path: string, stale: Owner | undefin
   }
 }
 
-/** A lock is stale when its owner is a dead process on this host, or it was not refreshed for `staleMs`. */
-function isStale(owner: Owner | undefined, age: number, staleMs: number): boolean {
-  return (!!owner && owner.host === hostname() && !isAlive(owner.pid)) || age > staleMs;
+/**
+ * A lock is stale when its owner is a dead process on this host, or it was not refreshed for
+ * `staleMs`; a lock without a readable owner, once it is `ownerlessStaleMs` old.
+ */
+function isStale(owner: Owner | undefined, age: number, limits: Limits): boolean {
+  if (!owner) return age > limits.ownerlessStaleMs;
+  return (owner.host === hostname() && !isAlive(owner.pid)) || age > limits.staleMs;
 }
 
 async function readOwner(executor: Executor, file: string): Promise<Owner | undefined> {
   try {
     const o = JSON.parse(await executor.readFile(file)) as Owner;
-    return typeof o.pid === 'number' ? o : undefined;
+    return o && typeof o.pid === 'number' && typeof o.host === 'string' ? o : undefined;
   } catch {
     return undefined;
   }

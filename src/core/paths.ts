@@ -8,6 +8,7 @@
  * | cache directory (the CLI's fast-path records) | `$PYMGR_STATE_DIR`, else `$XDG_CACHE_HOME/pymgr`, else `~/.cache/pymgr` |
  * | pyenv root | `providers.pyenv.root`, else `$PYENV_ROOT`, else `~/.pyenv` |
  * | env state | `<venv>/.pymgr/state.json` |
+ * | files signature (the warm no-op's cheap files check) | `<venv>/.pymgr/files.sig` |
  * | env lock | `<venv>.pymgr-lock` (beside the venv: it exists before the venv does) |
  * | previous env kept aside | `<venv dir>.pymgr-prev` (beside the venv's directory: same file system; see core/build-aside.ts) |
  *
@@ -61,6 +62,11 @@ export function stateDir(venvPath: string): string {
 /** pymgr's state file of a venv. */
 export function statePath(venvPath: string): string {
   return `${stateDir(venvPath)}/state.json`;
+}
+
+/** The signature of a venv's installed files, recorded at its last full verification. */
+export function filesSignaturePath(venvPath: string): string {
+  return `${stateDir(venvPath)}/files.sig`;
 }
 
 /** The lock directory of a venv. */

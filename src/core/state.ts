@@ -18,6 +18,8 @@ export interface EnvRecord {
    * has the same id belongs to a build that finished and verified, so it may be removed.
    */
   build?: string;
+  /** A digest of each input of the fingerprint (a file, a setting), to name what changed since. */
+  inputs?: Record<string, string>;
   updatedAt: string;
 }
 

@@ -1,15 +1,59 @@
-import type { Executor } from '../contracts.js';
+import type { Executor, PartialDistribution } from '../contracts.js';
 import { normalizeName } from '../detect/requirement-names.js';
 import { PymgrError } from '../errors.js';
 import type { IsolationCheck } from '../types.js';
+import { filesSignaturePath } from './paths.js';
 
-export type { IsolationCheck };
+export type { IsolationCheck, PartialDistribution };
 
 export interface IsolationReport {
   verified: boolean;
   checks: IsolationCheck[];
   /** What the venv's interpreter said about itself. */
   facts?: InterpreterFacts;
+  /**
+   * Distributions whose files are not all there (a file missing or of the wrong size, a missing
+   * or empty RECORD, a top-level module not found): each one also fails a `files:<name>` check.
+   * Empty unless `files` was `full` or `deep`.
+   */
+  partial: PartialDistribution[];
+  /** What the files check covered (absent with `files: 'off'`). */
+  files?: FilesSummary;
+}
+
+/**
+ * How closely {@link inspectVenv} looks at the installed files:
+ * - `off`: metadata only (is a dist-info there);
+ * - `full`: every file each distribution's RECORD lists exists with its recorded size, its
+ *   RECORD is not empty and its top-level modules are found on the venv's sys.path;
+ * - `deep`: `full`, and every file's hash matches RECORD (bytecode without a hash must load);
+ * - `signature`: the cheap check of the warm no-op: every directory recorded at the last full
+ *   verification (`recordSignature`) still has its mtime, or else still holds the entries it
+ *   held then. A removed file is caught; a file changed in place is left to the full check.
+ */
+export type FileCheck = 'off' | 'full' | 'deep' | 'signature';
+
+export interface FilesSummary {
+  mode: FileCheck;
+  /** Distributions (`*.dist-info`) checked in the venv's site-packages. */
+  distributions: number;
+  /** RECORD entries checked. */
+  files: number;
+  /** With `recordSignature`: whether the signature was written; with `signature`: `ok` or `missing`. */
+  signature?: 'written' | 'unwritten' | 'ok' | 'missing';
+}
+
+export interface InspectOptions {
+  timeoutMs?: number;
+  versionOk?: (version: string) => boolean;
+  signal?: AbortSignal;
+  /** How closely to look at the installed files (default `off`). */
+  files?: FileCheck;
+  /**
+   * With `full` or `deep`: when every file passes, record the signature that `signature` checks
+   * (`<venv>/.pymgr/files.sig`); the old one is removed first either way.
+   */
+  recordSignature?: boolean;
 }
 
 export interface InterpreterFacts {
@@ -24,12 +68,19 @@ export interface InterpreterFacts {
 
 /*
  * Runs inside the venv's own interpreter (with -I: no PYTHONPATH, no user site, no cwd on sys.path).
- * Reports where the interpreter thinks it lives and where each requested distribution is installed.
- * Uses only modules every CPython >= 3.3 has, and no importlib.metadata (slow to import).
+ * Reports where the interpreter thinks it lives, where each requested distribution is installed
+ * and, with a files mode, whether every distribution in the venv's site-packages is whole.
+ * Arguments: the venv, the mode (`-`; `files` or `deep`, optionally `,record`; `sig`), the
+ * signature file, then the names. Uses only modules every CPython >= 3.3 has, and no
+ * importlib.metadata (slow to import); hashlib, base64 and marshal only with `deep`.
  */
-const SCRIPT = String.raw`
+/** Always: where the interpreter lives and where each requested distribution is. */
+const SCRIPT_HEAD = String.raw`
 import os, sys
-venv, names = sys.argv[1], sys.argv[2:]
+venv, mode, sig_path, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+modes = set(mode.split(","))
+deep = "deep" in modes
+full = deep or "files" in modes
 v = sys.version_info
 version = "%d.%d.%d" % v[:3] + ("" if v.releaselevel == "final" else {"alpha": "a", "beta": "b", "candidate": "rc"}[v.releaselevel] + str(v.serial))
 def q(s):
@@ -42,7 +93,7 @@ def q(s):
 found = {}
 want = set(names)
 site = []
-if want:
+if want or full:
     # site is imported at start-up already (sysconfig and re would cost a warm no-op milliseconds).
     import site as _site
     def norm(n):
@@ -72,12 +123,225 @@ for entry in sys.path if want else []:
         n = norm(name)
         if n in want and n not in found:
             found[n] = '{"found":true,"location":%s,"inVenv":%s,"version":%s}' % (q(os.path.join(d, item)), "true" if d in site else "false", q(rest.split("-")[0] or "?"))
-packages = ",".join("%s:%s" % (q(n), found.get(n, '{"found":false}')) for n in names)
-print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s,"realVenv":%s,"sitePackages":[%s],"packages":{%s}}' % (
-    q(version), q(sys.prefix), q(sys.base_prefix), q(sys.executable or ""), q(os.path.realpath(sys.prefix)),
-    q(os.path.realpath(venv)), ",".join(q(x) for x in site), packages))
+
+# Files: every file a distribution's RECORD lists must be there, with the recorded size (and,
+# deep, the recorded hash), and its top-level modules must be findable on sys.path (found, not
+# imported). A RECORD that is missing or empty (what a killed install leaves) is broken.
+fs_enc = sys.getfilesystemencoding()
+bad = []
+counts = [0, 0]
+sig = {}
+sig_state = ""
 `;
 
+/** With `full`/`deep`: every distribution's RECORD, and the signature with `record`. */
+const SCRIPT_FILES = String.raw`def parse_row(line):
+    # CSV path,hash,size: only the path can need quoting (commas, quotes).
+    if line.startswith('"'):
+        end = line.rfind('"')
+        return [line[1:end].replace('""', '"')] + (line[end + 2:].split(",") + ["", ""])[:2]
+    return (line.rsplit(",", 2) + ["", ""])[:3]
+def findable(name):
+    if name in sys.modules:
+        return True
+    for finder in sys.meta_path:
+        try:
+            find = getattr(finder, "find_spec", None)
+            if (find(name, None) if find else finder.find_module(name, None)) is not None:
+                return True
+        except Exception:
+            pass
+    return False
+def digest_of(path, algo):
+    import hashlib, base64
+    h = hashlib.new(algo)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode()
+def pyc_loads(path):
+    import marshal
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        marshal.loads(data[16:])
+        return len(data) >= 16
+    except Exception:
+        return False
+linked = set()
+unsafe = []
+pinned = []
+def remember(path, size, sp):
+    # The signature: each directory's mtime (taken before its entries are checked) and the
+    # entries it must hold, up to site-packages.
+    d, n = os.path.split(path)
+    while True:
+        entries = sig.get(d)
+        if entries is None:
+            try:
+                entries = sig[d] = [os.stat(d).st_mtime_ns]
+            except OSError:
+                return
+        entries.append(n + "\x1f" + size)
+        if "\t" in path or "\n" in path:
+            unsafe.append(path)
+        if d == sp or not d.startswith(sp + os.sep) or d in linked:
+            return
+        linked.add(d)
+        d, n = os.path.split(d)
+        size = ""
+def check_dist(sp, item):
+    di = os.path.join(sp, item)
+    try:
+        with open(os.path.join(di, "RECORD"), "rb") as f:
+            data = f.read()
+        rows = [r for r in data.decode("utf-8", "replace").splitlines() if r.strip()]
+    except (IOError, OSError):
+        return "its RECORD is missing"
+    try:
+        meta = os.stat(os.path.join(di, "METADATA")).st_size
+    except OSError:
+        return "its METADATA is missing"
+    if write_sig:
+        # Emptied in place, RECORD and METADATA leave their directory's mtime alone: their sizes are checked always.
+        pinned.append((len(data), os.path.join(di, "RECORD")))
+        pinned.append((meta, os.path.join(di, "METADATA")))
+    if not rows:
+        return "its RECORD is empty"
+    problems = []
+    tops = set()
+    for row in rows:
+        path, h, size = parse_row(row)
+        target = os.path.normpath(os.path.join(sp, path))
+        if write_sig:
+            remember(target, size if size.isdigit() else "", sp)
+        counts[1] += 1
+        try:
+            st = os.stat(target)
+        except OSError:
+            problems.append(path + " is missing")
+            continue
+        if size.isdigit() and int(size) != st.st_size:
+            problems.append("%s is %d bytes, RECORD says %s" % (path, st.st_size, size))
+        elif path.endswith(".pyc") and st.st_size < 16:
+            problems.append("%s is truncated (%d bytes)" % (path, st.st_size))
+        elif deep and "=" in h:
+            algo, _, want_digest = h.partition("=")
+            try:
+                ok = digest_of(target, algo) == want_digest
+            except (ValueError, IOError, OSError):
+                ok = False
+            if not ok:
+                problems.append(path + " does not match its RECORD hash")
+        elif deep and path.endswith(".pyc") and not pyc_loads(target):
+            problems.append(path + " is not readable bytecode")
+        first, sep, _ = path.partition("/")
+        if sep:
+            top = "" if first.endswith((".dist-info", ".data", ".egg-info")) or first in ("..", "__pycache__") else first
+        else:
+            top = first[:-3] if first.endswith(".py") else first.split(".")[0] if first.endswith((".so", ".pyd")) else ""
+        if top.isidentifier():
+            tops.add(top)
+    for top in sorted(tops):
+        if not findable(top):
+            problems.append("module %s is not found on sys.path" % top)
+    if problems:
+        more = len(problems) - 3
+        return ", ".join(problems[:3]) + (" and %d more" % more if more > 0 else "")
+    return ""
+write_sig = full and "record" in modes
+if write_sig:
+    try:
+        os.remove(sig_path)
+    except OSError:
+        pass
+for sp in site if full else []:
+    try:
+        items = sorted(os.listdir(sp))
+    except OSError:
+        continue
+    for item in items:
+        if not item.endswith(".dist-info"):
+            continue
+        counts[0] += 1
+        problem = check_dist(sp, item)
+        if problem:
+            name, _, rest = item[:-10].partition("-")
+            bad.append('{"name":%s,"version":%s,"distInfo":%s,"problem":%s}' % (q(norm(name)), q(rest), q(os.path.join(sp, item)), q(problem)))
+if write_sig:
+    sig_state = "unwritten"
+    lines = ["pymgr-files 1"]
+    for d in sorted(sig):
+        lines.append("%d\t%s\t%s" % (sig[d][0], d, "\t".join(sig[d][1:])))
+    for size, path in pinned:
+        lines.append("=%d\t%s" % (size, path))
+    text = "\n".join(lines) + "\n"
+    # A name holding a tab or a newline cannot be written: no signature, so no cheap check.
+    if not bad and not unsafe:
+        tmp = "%s.%d.tmp" % (sig_path, os.getpid())
+        try:
+            # Mode 0644 whatever the umask (it can only take bits away), as pymgr's other state files.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(text.encode(fs_enc, "surrogateescape"))
+            os.rename(tmp, sig_path)
+            sig_state = "written"
+        except (IOError, OSError, UnicodeError):
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+`;
+
+/** With `signature`: the warm no-op's cheap check (only what it needs is compiled: it runs on every no-op). */
+const SCRIPT_SIGNATURE = String.raw`if "sig" in modes:
+    # The cheap check of the warm no-op: a directory whose mtime moved (a file removed or added)
+    # must still hold every entry recorded at the last full verification.
+    sig_state = "ok"
+    try:
+        with open(sig_path, "rb") as f:
+            lines = f.read().decode(fs_enc, "surrogateescape").split("\n")
+    except (IOError, OSError, UnicodeError):
+        lines = []
+    if not lines or lines[0] != "pymgr-files 1":
+        sig_state = "missing"
+        lines = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line[0] == "=":
+            size, _, p = line[1:].partition("\t")
+            try:
+                if os.stat(p).st_size != int(size):
+                    bad.append('{"problem":%s}' % q("%s is %d bytes, recorded %s" % (p, os.stat(p).st_size, size)))
+            except OSError:
+                bad.append('{"problem":%s}' % q(p + " is missing"))
+            continue
+        m, d, rest = line.split("\t", 2)
+        try:
+            if os.stat(d).st_mtime_ns == int(m):
+                continue
+        except OSError:
+            bad.append('{"problem":%s}' % q(d + " is missing"))
+            continue
+        for entry in rest.split("\t"):
+            n, _, size = entry.partition("\x1f")
+            p = os.path.join(d, n)
+            try:
+                st = os.stat(p)
+            except OSError:
+                bad.append('{"problem":%s}' % q(p + " is missing"))
+                continue
+            if size and int(size) != st.st_size:
+                bad.append('{"problem":%s}' % q("%s is %d bytes, recorded %s" % (p, st.st_size, size)))
+`;
+
+const SCRIPT_TAIL = String.raw`files = '{"mode":%s,"distributions":%d,"files":%d,"signature":%s,"bad":[%s]}' % (q(mode), counts[0], counts[1], q(sig_state), ",".join(bad))
+packages = ",".join("%s:%s" % (q(n), found.get(n, '{"found":false}')) for n in names)
+print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s,"realVenv":%s,"sitePackages":[%s],"packages":{%s},"files":%s}' % (
+    q(version), q(sys.prefix), q(sys.base_prefix), q(sys.executable or ""), q(os.path.realpath(sys.prefix)),
+    q(os.path.realpath(venv)), ",".join(q(x) for x in site), packages, files))
+`;
 
 /**
  * Ask the venv's own interpreter whether it is a real venv at `venvPath` and whether every
@@ -87,11 +351,14 @@ export async function inspectVenv(
   executor: Executor,
   venvPath: string,
   expected: readonly string[],
-  options: { timeoutMs?: number; versionOk?: (version: string) => boolean; signal?: AbortSignal } = {},
+  options: InspectOptions = {},
 ): Promise<IsolationReport> {
   const python = `${venvPath}/bin/python`;
   const names = [...new Set(expected.map(normalizeName))];
-  const res = await executor.exec(python, ['-I', '-c', SCRIPT, venvPath, ...names], {
+  const files = options.files ?? 'off';
+  const mode = files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`;
+  const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + SCRIPT_TAIL;
+  const res = await executor.exec(python, ['-I', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names], {
     timeoutMs: options.timeoutMs ?? 60_000,
     env: { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined },
     signal: options.signal,
@@ -103,14 +370,14 @@ export async function inspectVenv(
       ok: false,
       detail: `${python} did not run (exit ${res.exitCode}${res.timedOut ? ', timed out' : ''}): ${res.stderr.trim().split('\n').pop() ?? ''}`,
     });
-    return { verified: false, checks };
+    return { verified: false, checks, partial: [] };
   }
-  let facts: InterpreterFacts & { realVenv: string };
+  let facts: InterpreterFacts & { realVenv: string; files: RawFiles };
   try {
     facts = JSON.parse(res.stdout.trim().split('\n').pop() ?? '');
   } catch (err) {
     checks.push({ name: 'interpreter-runs', ok: false, detail: `${python} gave unreadable output: ${res.stdout.slice(0, 200)}` });
-    return { verified: false, checks };
+    return { verified: false, checks, partial: [] };
   }
   checks.push({ name: 'interpreter-runs', ok: true, detail: `${python} runs Python ${facts.version}` });
   checks.push({
@@ -146,7 +413,34 @@ export async function inspectVenv(
           : `${name} ${p.version} resolves to ${p.location}, outside the venv's site-packages`,
     });
   }
-  return { verified: checks.every((c) => c.ok), checks, facts };
+  const partial: PartialDistribution[] = [];
+  if (files !== 'off') {
+    const raw = facts.files;
+    for (const bad of raw.bad) {
+      if (bad.name !== undefined) {
+        partial.push({ name: bad.name, version: bad.version ?? '', distInfo: bad.distInfo ?? '', problem: bad.problem });
+        checks.push({ name: `files:${bad.name}`, ok: false, detail: `${bad.name} ${bad.version} is incomplete: ${bad.problem}` });
+      }
+    }
+    if (files === 'signature') {
+      const changed = raw.bad.filter((b) => b.name === undefined).map((b) => b.problem);
+      if (raw.signature === 'missing') checks.push({ name: 'files', ok: false, detail: 'no record of the last full verification of the files' });
+      else if (changed.length) checks.push({ name: 'files', ok: false, detail: `changed since the last full verification: ${changed.slice(0, 3).join(', ')}` });
+    }
+  }
+  const { files: rawFiles, ...rest } = facts;
+  const summary: FilesSummary | undefined =
+    files === 'off' ? undefined : { mode: files, distributions: rawFiles.distributions, files: rawFiles.files, ...(rawFiles.signature ? { signature: rawFiles.signature } : {}) };
+  return { verified: checks.every((c) => c.ok), checks, facts: rest, partial, ...(summary ? { files: summary } : {}) };
+}
+
+/** What the script reports about the files. */
+interface RawFiles {
+  distributions: number;
+  files: number;
+  signature: '' | 'written' | 'unwritten' | 'ok' | 'missing';
+  /** With a name: a partial distribution; without: a signature entry that changed. */
+  bad: Array<{ name?: string; version?: string; distInfo?: string; problem: string }>;
 }
 
 /** Throw ISOLATION_FAILED listing the failed checks. */

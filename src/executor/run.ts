@@ -23,8 +23,15 @@ export async function runChecked(
   return result;
 }
 
+/** What installers and interpreters print when a write failed for want of space. */
+const DISK_FULL = /No space left on device|ENOSPC|\[Errno 28\]|os error 28|Disk quota exceeded|EDQUOT/;
+
 export function commandFailed(executor: Executor, result: ExecResult, purpose?: string, hint?: string): PymgrError {
   const cmd = redactArgs(result.command).join(' ');
+  // A full disk is the cause whatever the command was for: the caller's hint would mislead.
+  if (DISK_FULL.test(result.stderr) || DISK_FULL.test(result.stdout)) {
+    hint = `The disk is full (No space left on device) on ${executor.description}: free space where the venv, the manager's cache or the temporary directory live, then run \`pymgr setup\` again (it repairs what the full disk left half-installed).`;
+  }
   const why = result.timedOut ? 'timed out' : result.exitCode === 127 ? 'program not found' : `exit ${result.exitCode}`;
   const tail = redact(lastLines(result.stderr || result.stdout, 15));
   return new PymgrError(

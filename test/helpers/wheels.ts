@@ -15,6 +15,9 @@ files = {
     f"{dist}.dist-info/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s" % (name, version, "".join(f"Requires-Dist: {d}\n" for d in deps)),
     f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: pymgr-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
 }
+pad = int(os.environ.get("PYMGR_TEST_WHEEL_PAD", "0"))
+if pad:
+    files[f"{mod}/_pad.py"] = "#" * (pad - 1) + "\n"
 record = []
 path = os.path.join(out, f"{dist}-py3-none-any.whl")
 with zipfile.ZipFile(path, "w") as z:
@@ -28,7 +31,13 @@ with zipfile.ZipFile(path, "w") as z:
 print(path)
 `;
 
-/** Write `<name>-<version>-py3-none-any.whl` (importable as `name` with - → _) into `dir`. */
-export function buildWheel(dir: string, name: string, version: string, deps: string[] = [], python = 'python3'): string {
-  return execFileSync(python, ['-c', BUILD, dir, name, version, ...deps], { encoding: 'utf8' }).trim();
+/**
+ * Write `<name>-<version>-py3-none-any.whl` (importable as `name` with - → _) into `dir`.
+ * `padBytes` adds a module `<name>/_pad.py` of that size (to fill a small disk).
+ */
+export function buildWheel(dir: string, name: string, version: string, deps: string[] = [], python = 'python3', options: { padBytes?: number } = {}): string {
+  return execFileSync(python, ['-c', BUILD, dir, name, version, ...deps], {
+    encoding: 'utf8',
+    env: { ...process.env, PYMGR_TEST_WHEEL_PAD: String(options.padBytes ?? 0) },
+  }).trim();
 }

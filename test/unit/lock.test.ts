@@ -1,5 +1,5 @@
 /** The env lock, on real directories: serialisation, stale takeover, and never removing another's lock. */
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostExecutor } from '../../src/executor/host-executor.js';
@@ -77,6 +77,86 @@ describe('acquireEnvLock', () => {
     const lock = await acquireEnvLock(ex, venv);
     writeFileSync(`${venv}.pymgr-lock/owner.json`, JSON.stringify({ pid: 1, host: 'elsewhere', since: 1, token: 'someone-else' }));
     await lock.release();
+    expect(existsSync(`${venv}.pymgr-lock/owner.json`)).toBe(true);
+  });
+});
+
+/** Records every file written and renamed, to see how the owner file is written. */
+class RecordingExecutor extends HostExecutor {
+  readonly writes: string[] = [];
+  readonly renames: Array<[string, string]> = [];
+  override async writeFile(path: string, content: string, options?: { mode?: number }): Promise<void> {
+    this.writes.push(path);
+    return super.writeFile(path, content, options);
+  }
+  override async rename(from: string, to: string): Promise<void> {
+    this.renames.push([from, to]);
+    return super.rename(from, to);
+  }
+}
+
+describe('acquireEnvLock: locks without a readable owner, and waits that say so', () => {
+  // The first with the default limits; the others judged with a shorter age, to keep the suite fast.
+  for (const [what, make, ownerlessStaleMs] of [
+    ['a lock directory without owner.json', () => undefined, undefined],
+    ['an empty owner.json', (file: string) => writeFileSync(file, ''), 300],
+    ['a garbled owner.json', (file: string) => writeFileSync(file, '{"pid": 12'), 300],
+    ['an owner.json that is not an owner', (file: string) => writeFileSync(file, '[1, 2]'), 300],
+  ] as const) {
+    it(`${what} (what a kill between mkdir and the owner write leaves) is taken over in under 5 s`, async () => {
+      const venv = join(makeTemp(), '.venv');
+      mkdirSync(`${venv}.pymgr-lock`);
+      make(`${venv}.pymgr-lock/owner.json`);
+      const waits: Array<{ holder: string; heldMs: number }> = [];
+      const t = Date.now();
+      const lock = await acquireEnvLock(ex, venv, { timeoutMs: 30_000, ownerlessStaleMs, onWait: (_h, w) => waits.push(w) });
+      expect(Date.now() - t).toBeLessThan(5000);
+      expect(JSON.parse(readFileSync(`${venv}.pymgr-lock/owner.json`, 'utf8')).pid).toBe(process.pid);
+      // The wait before the takeover was reported, naming what it waited for.
+      expect(waits[0]?.holder).toBe('no owner recorded');
+      await lock.release();
+      expect(existsSync(`${venv}.pymgr-lock`)).toBe(false);
+    });
+  }
+
+  it('a live holder is never taken over early; the wait is reported with the holder and how long it has held the lock, again and again', async () => {
+    const venv = join(makeTemp(), '.venv');
+    mkdirSync(`${venv}.pymgr-lock`);
+    const since = Date.now() - 42_000;
+    writeFileSync(`${venv}.pymgr-lock/owner.json`, JSON.stringify({ pid: 1, host: 'elsewhere', since, token: 't' }));
+    const waits: Array<{ holder: string; heldMs: number; waitedMs: number; path: string }> = [];
+    const err = await rejection(acquireEnvLock(ex, venv, { pollMs: 10, timeoutMs: 400, reportEveryMs: 100, onWait: (_h, w) => waits.push(w) }));
+    expect(err.code).toBe('LOCK_TIMEOUT');
+    expect(err.message).toContain('pid 1 on elsewhere');
+    expect(waits.length).toBeGreaterThanOrEqual(3);
+    expect(waits[0]).toMatchObject({ holder: 'pid 1 on elsewhere', path: `${venv}.pymgr-lock` });
+    expect(waits[0].heldMs).toBeGreaterThanOrEqual(42_000);
+    expect(waits.at(-1)!.waitedMs).toBeGreaterThan(waits[0].waitedMs);
+    expect(existsSync(`${venv}.pymgr-lock/owner.json`)).toBe(true);
+  });
+
+  it('writes its owner file atomically: a temporary file, then a rename onto owner.json', async () => {
+    const venv = join(makeTemp(), '.venv');
+    const rec = new RecordingExecutor();
+    const lock = await acquireEnvLock(rec, venv);
+    const owner = `${venv}.pymgr-lock/owner.json`;
+    expect(rec.writes).not.toContain(owner);
+    expect(rec.renames).toHaveLength(1);
+    expect(rec.renames[0][1]).toBe(owner);
+    expect(rec.writes).toEqual([rec.renames[0][0]]);
+    expect(readdirSync(`${venv}.pymgr-lock`)).toEqual(['owner.json']);
+    await lock.release();
+  });
+
+  it('release never throws: a lock it cannot remove is left for the next setup to take over', async () => {
+    const venv = join(makeTemp(), '.venv');
+    class FailingRemove extends HostExecutor {
+      override async remove(): Promise<void> {
+        throw new Error('Could not run `rm`: the container is not running');
+      }
+    }
+    const lock = await acquireEnvLock(new FailingRemove(), venv);
+    await expect(lock.release()).resolves.toBeUndefined();
     expect(existsSync(`${venv}.pymgr-lock/owner.json`)).toBe(true);
   });
 });
