@@ -8,6 +8,7 @@ import { computeFingerprint, computeInputDigests } from '../core/fingerprint.js'
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
+import { asidePathFor } from '../core/paths.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside } from '../core/build-aside.js';
 import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
@@ -184,7 +185,10 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       assertIsolated(report, venvPath);
       await record('ready');
     } catch (err) {
-      throw withKeptEnv(err, await work.rollback());
+      // Put the previous env back; when that fails too (the container was stopped), the step that
+      // failed first is still the error, and the next setup recovers the env from its sibling.
+      const outcome = await work.rollback().catch(() => `the previous env is kept aside at ${asidePathFor(venvPath)}; the next pymgr setup puts it back`);
+      throw withKeptEnv(err, outcome);
     }
     await work.commit();
     const changes = diffDistributions(before, await listDistributions(executor, venvPath), {
