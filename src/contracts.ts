@@ -29,6 +29,11 @@ export interface ExecOptions {
   onOutput?: (stream: OutputStream, chunk: string) => void;
   /** User to run as (Docker executor only: `uid[:gid]` or a name). */
   user?: string;
+  /**
+   * The program changes no file (a probe such as `uv --version`): an executor that remembers what
+   * it read (see {@link Executor.prefetch}) may keep it. Without it, running a program forgets.
+   */
+  readOnly?: boolean;
 }
 
 export interface ExecResult {
@@ -99,6 +104,38 @@ export interface Executor {
    * (`uid[:gid]` or a name). Config `docker.user` uses it.
    */
   asUser?(user: string): Promise<Executor>;
+  /**
+   * Optional: learn these reads in one go (a container: one exec instead of one per path). Later
+   * `stat`, `readFile`, `readDir`, `realpath` and `exists` calls for the same paths are answered
+   * from what was learnt — missing paths included — until the executor next changes a file or
+   * runs a program, or a few seconds have passed. Best effort: changes nothing and never rejects (what
+   * could not be learnt is simply read when asked).
+   */
+  prefetch?(reads: readonly ReadRequest[]): Promise<void>;
+  /**
+   * Optional: what this executor has cost so far, cumulative (callers take differences). Results
+   * report these counts (`execs`, `roundTrips`) so a design's cost can be asserted, not only timed.
+   */
+  cost?(): ExecutorCost;
+}
+
+/** One read for {@link Executor.prefetch}. */
+export interface ReadRequest {
+  op: 'stat' | 'readFile' | 'readDir' | 'realpath' | 'exists';
+  path: string;
+}
+
+/** The work an executor has done (see {@link Executor.cost}). */
+export interface ExecutorCost {
+  /** Programs run (every `exec`, and every program a file operation ran). */
+  execs: number;
+  /**
+   * Containers only: Engine API operations, each one a wait on the engine — an exec (create,
+   * start, exit status), an archive read or write, a container inspect, a ping.
+   */
+  roundTrips?: number;
+  /** Containers only: the HTTP requests those operations took. */
+  requests?: number;
 }
 
 export type ProviderName = 'uv' | 'pyenv' | 'mise';

@@ -150,6 +150,10 @@ export interface SetupResult {
   changes?: SetupChanges;
   reasons: string[];
   durationMs: number;
+  /** Programs this setup ran (see src/core/cost.ts). */
+  execs?: number;
+  /** In a container: Engine API round trips this setup made. */
+  roundTrips?: number;
 }
 
 /** The result of `detect`: what setup would do, nothing changed. */
@@ -163,6 +167,10 @@ export interface DetectResult {
   files: ProjectFiles;
   plan: { steps: InstallPlan['steps']; expected: string[] };
   reasons: Reason[];
+  /** Programs detection ran (manager probes). */
+  execs?: number;
+  /** In a container: Engine API round trips. */
+  roundTrips?: number;
 }
 
 /** One row of `pymgr config`: a key, its value and where the value came from. */
@@ -194,6 +202,10 @@ export interface EnvReport {
   projectType?: ProjectType;
   updatedAt?: string;
   checks: IsolationCheck[];
+  /** Programs run to tell (see src/core/cost.ts). */
+  execs?: number;
+  /** In a container: Engine API round trips. */
+  roundTrips?: number;
 }
 
 /** The result of `run`: the command's exit status (its output went where the caller said). */

@@ -1,13 +1,16 @@
 import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
-import { providerAvailability, resolveProject } from '../core/context.js';
+import { executorOf, providerAvailability, resolveProject } from '../core/context.js';
+import { startCostMeter } from '../core/cost.js';
 import type { CommonOptions, DetectResult } from '../types.js';
 
 export type { DetectResult };
 
 /** What pymgr would do for a project, without changing anything (managers are only probed). */
 export async function detect(options: CommonOptions = {}): Promise<DetectResult> {
-  const { detection, venvPath, ctx, resolved } = await resolveProject(options);
+  const executor = executorOf(options);
+  const spent = startCostMeter(executor);
+  const { detection, venvPath, ctx, resolved } = await resolveProject({ ...options, executor });
   const provider = await selectProvider(detection, ctx.config, providerAvailability(ctx, createProvider), describeOrigin(resolved, 'provider'));
   return {
     projectDir: detection.projectDir,
@@ -18,5 +21,6 @@ export async function detect(options: CommonOptions = {}): Promise<DetectResult>
     files: detection.files,
     plan: { steps: detection.plan.steps, expected: detection.plan.expected },
     reasons: [...detection.reasons, { rule: 'provider', message: `provider ${provider.name}: ${provider.reason}` }],
+    ...spent(),
   };
 }

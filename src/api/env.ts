@@ -1,7 +1,8 @@
 import { toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
-import { resolveProject } from '../core/context.js';
+import { executorOf, resolveProject } from '../core/context.js';
+import { startCostMeter } from '../core/cost.js';
 import { computeFingerprint } from '../core/fingerprint.js';
 import { readState } from '../core/state.js';
 import { recoverInterrupted } from '../core/build-aside.js';
@@ -13,7 +14,10 @@ export type { EnvReport };
 /** Report the project's env without changing it (except that the previous env a killed setup kept aside is put back first). */
 export async function describeEnv(options: CommonOptions = {}): Promise<EnvReport> {
   try {
-    return await inspectEnv(options);
+    const executor = executorOf(options);
+    const spent = startCostMeter(executor);
+    const report = await inspectEnv({ ...options, executor });
+    return { ...report, ...spent() };
   } catch (err) {
     throw toPymgrError(err);
   }

@@ -3,12 +3,13 @@ import { isPymgrError, PymgrError, toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
-import { providerAvailability, providerLoader, resolveProject } from '../core/context.js';
+import { executorOf, providerAvailability, providerLoader, resolveProject } from '../core/context.js';
+import { startCostMeter } from '../core/cost.js';
 import { computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
-import { asidePathFor } from '../core/paths.js';
+import { asidePathFor, statePath } from '../core/paths.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside } from '../core/build-aside.js';
 import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
@@ -44,7 +45,10 @@ async function copyManagersIn(ctx: ProviderContext, wantsMise: boolean): Promise
  */
 export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   try {
-    return await runSetup(options);
+    const executor = executorOf(options);
+    const spent = startCostMeter(executor);
+    const result = await runSetup({ ...options, executor });
+    return { ...result, ...spent() };
   } catch (err) {
     throw toPymgrError(err);
   }
@@ -74,6 +78,15 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     onWait: (holder, wait) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${holder}, holding it for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
   });
   try {
+    // What the next steps read of the env, learnt in one go (a container: one exec).
+    await executor.prefetch?.([
+      { op: 'stat', path: venvPath },
+      { op: 'realpath', path: venvPath },
+      { op: 'stat', path: asidePathFor(venvPath) },
+      { op: 'readFile', path: statePath(venvPath) },
+      { op: 'readDir', path: venvPath },
+      { op: 'readDir', path: `${venvPath}/lib` },
+    ]);
     // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
     const recovered = await recoverAside(executor, venvPath);
     if (recovered) {

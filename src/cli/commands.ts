@@ -112,6 +112,15 @@ async function executorFor(o: GlobalOpts): Promise<Executor | undefined> {
 }
 
 /**
+ * In a container the CLI reports what the whole command cost on the engine: finding it and
+ * connecting to the container too, not only what the verb itself asked.
+ */
+function withProcessCost<T extends { execs?: number; roundTrips?: number }>(result: T, executor: Executor | undefined): T {
+  const total = executor?.cost?.();
+  return total?.roundTrips === undefined ? result : { ...result, execs: total.execs, roundTrips: total.roundTrips };
+}
+
+/**
  * The options every verb gets from the command line. Without a directory argument the project is
  * the current directory or, when that is not a Python project, the nearest one above it.
  */
@@ -204,22 +213,24 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   const deepOption = () => new Option('--deep', 'also compare every installed file\'s hash with its RECORD (slower)');
   addCommon(program.command('setup').description('create or update the project\'s verified venv')).addOption(deepOption()).action(
     wrap(async (dir, o) => {
-      // Warm no-op fast path (host only): nothing heavy is loaded unless something changed.
-      // main() already tried it for a plain `setup [dir] [--json]` (the same key): not twice.
-      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o) };
+      // Warm no-op fast path: nothing heavy is loaded unless something changed (in a container:
+      // one exec, see cli/fast-path.ts). main() already tried it for a plain `setup [dir] [--json]
+      // [--docker <c>]` (the same key): not twice.
+      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o), ...(o.docker ? { docker: o.docker } : {}) };
       const { tryQuickReuse } = await import('./fast-path.js');
-      const quick = o.docker || opts.fastPathTried || o.deep ? undefined : await tryQuickReuse(quickKey);
+      const quick = opts.fastPathTried || o.deep ? undefined : await tryQuickReuse(quickKey);
       if (quick) {
         printSetupResult(io, quick, !!o.json);
         return 0;
       }
       const { setup } = await import('../api/setup.js');
+      const executor = await executorFor(o);
       const options = {
-        ...(await commonOptions(dir, o)),
+        ...(await commonOptions(dir, o, executor)),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
       };
-      const result = await setup(options);
-      if (!o.docker) await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, result);
+      const result = withProcessCost(await setup(options), executor);
+      await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, result);
       printSetupResult(io, result, !!o.json);
       return 0;
     }),
@@ -228,7 +239,8 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   addCommon(program.command('detect').description('show what pymgr detects: project type, Python request, provider')).action(
     wrap(async (dir, o) => {
       const { detect } = await import('../api/detect.js');
-      const d = await detect(await commonOptions(dir, o));
+      const executor = await executorFor(o);
+      const d = withProcessCost(await detect(await commonOptions(dir, o, executor)), executor);
       if (o.json) printJson(io, { ok: true, ...d });
       else io.stdout((await import('./render.js')).renderDetect(d));
       return 0;
@@ -258,7 +270,8 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).addOption(deepOption()).action(
     wrap(async (dir, o) => {
       const { describeEnv } = await import('../api/env.js');
-      const env = await describeEnv(await commonOptions(dir, o));
+      const executor = await executorFor(o);
+      const env = withProcessCost(await describeEnv(await commonOptions(dir, o, executor)), executor);
       if (o.json) printJson(io, { ok: env.state === 'ready', ...env });
       else io.stdout((await import('./render.js')).renderEnv(env));
       return env.state === 'ready' ? 0 : 1;

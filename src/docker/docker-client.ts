@@ -126,9 +126,19 @@ export interface DockerContainer {
   putArchive(dir: string, tar: Buffer): Promise<void>;
 }
 
+/** What a client has asked of its engine so far (cumulative). */
+export interface EngineTraffic {
+  /** Operations, each one a wait on the engine: an exec (create, start, exit status), an archive read or write, an inspect, a ping. */
+  operations: number;
+  /** The HTTP requests they took. */
+  requests: number;
+}
+
 /** A connection to one engine. */
 export interface DockerClient {
   readonly connection: EngineConnection;
+  /** Counted by the implementation; an exec counts as one operation (callers count it: see DockerExecutor). */
+  readonly traffic: EngineTraffic;
   /** Resolves when the engine answers; rejects otherwise. */
   ping(): Promise<void>;
   /** A handle; nothing is checked until it is used. */
@@ -167,20 +177,30 @@ export async function connectDockerClient(connection: EngineConnection): Promise
 }
 
 class DockerodeClient implements DockerClient {
+  readonly traffic: EngineTraffic = { operations: 0, requests: 0 };
+
   constructor(
     readonly connection: EngineConnection,
     private readonly docker: Dockerode,
   ) {}
 
+  /** One operation of one request (an exec's own requests are counted by its session). */
+  private count(requests = 1, operations = 1): void {
+    this.traffic.requests += requests;
+    this.traffic.operations += operations;
+  }
+
   async ping(): Promise<void> {
+    this.count();
     await this.docker.ping();
   }
 
   getContainer(idOrName: string): DockerContainer {
-    return new DockerodeContainer(idOrName, this.docker.getContainer(idOrName));
+    return new DockerodeContainer(idOrName, this.docker.getContainer(idOrName), this.traffic);
   }
 
   async createContainer(spec: ContainerSpec): Promise<DockerContainer> {
+    this.count();
     const created = await this.docker.createContainer({
       Image: spec.image,
       name: spec.name,
@@ -192,10 +212,11 @@ class DockerodeClient implements DockerClient {
       Labels: spec.labels,
       HostConfig: { AutoRemove: spec.autoRemove ?? false, Binds: spec.binds },
     });
-    return new DockerodeContainer(created.id, created);
+    return new DockerodeContainer(created.id, created, this.traffic);
   }
 
   async listContainers(filters: Record<string, string[]> = {}, options: { all?: boolean } = {}): Promise<ContainerSummary[]> {
+    this.count();
     const list = await this.docker.listContainers({ all: options.all ?? false, filters: JSON.stringify(filters) });
     return list.map((c) => ({
       id: c.Id,
@@ -211,6 +232,7 @@ class DockerodeClient implements DockerClient {
   }
 
   async findImageId(ref: string): Promise<string | undefined> {
+    this.count();
     try {
       return (await this.docker.getImage(ref).inspect()).Id;
     } catch (err) {
@@ -220,6 +242,7 @@ class DockerodeClient implements DockerClient {
   }
 
   async removeVolume(name: string): Promise<void> {
+    this.count();
     try {
       await this.docker.getVolume(name).remove();
     } catch (err) {
@@ -232,9 +255,16 @@ class DockerodeContainer implements DockerContainer {
   constructor(
     readonly ref: string,
     private readonly container: import('dockerode').Container,
+    private readonly traffic: EngineTraffic,
   ) {}
 
+  private count(requests = 1, operations = 1): void {
+    this.traffic.requests += requests;
+    this.traffic.operations += operations;
+  }
+
   async inspect(): Promise<ContainerInfo> {
+    this.count();
     const info = await this.container.inspect();
     return {
       id: info.Id,
@@ -250,6 +280,7 @@ class DockerodeContainer implements DockerContainer {
   }
 
   async start(): Promise<void> {
+    this.count();
     try {
       await this.container.start();
     } catch (err) {
@@ -258,6 +289,7 @@ class DockerodeContainer implements DockerContainer {
   }
 
   async stop(timeoutSeconds?: number): Promise<void> {
+    this.count();
     try {
       await this.container.stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds });
     } catch (err) {
@@ -267,6 +299,7 @@ class DockerodeContainer implements DockerContainer {
   }
 
   async remove(options: { force?: boolean } = {}): Promise<void> {
+    this.count();
     try {
       await this.container.remove({ force: options.force ?? false });
     } catch (err) {
@@ -277,6 +310,8 @@ class DockerodeContainer implements DockerContainer {
   }
 
   async exec(spec: ExecSpec): Promise<ExecSession> {
+    // The exec is one operation: its create, start and every status poll are requests of it.
+    this.count();
     const exec = await this.container.exec({
       Cmd: spec.cmd,
       Env: spec.env,
@@ -289,8 +324,12 @@ class DockerodeContainer implements DockerContainer {
     });
     return {
       id: exec.id,
-      start: async () => (await exec.start({ hijack: true, stdin: spec.stdin, Tty: false })) as Duplex,
+      start: async () => {
+        this.count(1, 0);
+        return (await exec.start({ hijack: true, stdin: spec.stdin, Tty: false })) as Duplex;
+      },
       inspect: async () => {
+        this.count(1, 0);
         const info = await exec.inspect();
         return { running: info.Running, exitCode: info.ExitCode, pid: info.Pid };
       },
@@ -298,10 +337,12 @@ class DockerodeContainer implements DockerContainer {
   }
 
   async getArchive(path: string): Promise<Readable> {
+    this.count();
     return (await this.container.getArchive({ path })) as Readable;
   }
 
   async putArchive(dir: string, tar: Buffer): Promise<void> {
+    this.count();
     const res: unknown = await this.container.putArchive(tar, { path: dir });
     // Should dockerode hand back the response stream, drain it so the socket is released.
     if (res && typeof (res as { resume?: unknown }).resume === 'function') (res as Readable).resume();

@@ -1,6 +1,6 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { execa } from 'execa';
-import type { ExecOptions, ExecResult, Executor, FileStat } from '../contracts.js';
+import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 import { mergeEnv } from './env.js';
 
@@ -16,12 +16,18 @@ export class HostExecutor implements Executor {
   readonly kind = 'host' as const;
   readonly description = 'host';
   private readonly baseEnv: Record<string, string>;
+  private execs = 0;
 
   constructor(options: HostExecutorOptions = {}) {
     this.baseEnv = mergeEnv(options.env ?? process.env, undefined);
   }
 
+  cost(): ExecutorCost {
+    return { execs: this.execs };
+  }
+
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.execs++;
     if (options.user !== undefined) {
       throw new PymgrError('USAGE', `Running as another user (${options.user}) is not supported on the host`, {
         hint: 'Run pymgr as that user instead, or use a Docker executor.',

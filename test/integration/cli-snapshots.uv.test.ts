@@ -32,6 +32,8 @@ function normalise(text: string, tmp?: string): string {
   return out
     .replace(/\/[^\s"']*\/bin\/uv\b/g, '<UV>')
     .replace(/"durationMs": \d+/g, '"durationMs": 0')
+    // How many programs ran depends on what was learnt before (src/core/probe-cache.ts).
+    .replace(/"execs": \d+/g, '"execs": N')
     .replace(/in \d+ ms/g, 'in N ms')
     .replace(/"updatedAt": "[^"]+"/g, '"updatedAt": "<TIME>"');
 }
