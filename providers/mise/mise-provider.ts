@@ -8,7 +8,7 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, assertSafeToRun, commandFailed, lastLines, runChecked, findOnPath, isExecutableFile, parsePythonRequest } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, commandFailed, lastLines, runChecked, findOnPath, isExecutableFile, parsePythonRequest, probeBinary } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, type Installer } from '../common/install.js';
 import { pipProblem } from '../common/venv-pip.js';
@@ -68,7 +68,7 @@ export class MiseProvider implements Provider {
     }
     if (!found) return { name: 'mise', found: false, needsGit: false, problems: [] };
     // Offline: `mise --version` otherwise asks mise.jdx.dev for the latest release.
-    const res = await ctx.executor.exec(found.path, ['--version'], { env: await this.miseEnv(ctx, { local: true }), timeoutMs: 30_000 });
+    const res = await probeBinary(ctx.executor, found.path, ['--version'], { env: await this.miseEnv(ctx, { local: true }), timeoutMs: 30_000 });
     if (res.exitCode !== 0) {
       return managerDoesNotRun('mise', found, res, {
         code: 'MISE_BROKEN',

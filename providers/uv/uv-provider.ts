@@ -9,7 +9,7 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise, probeBinary } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, reinstallArgs, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
@@ -36,7 +36,7 @@ export class UvProvider implements Provider {
   private async probeNow(ctx: ProviderContext): Promise<ProbeResult> {
     const found = await this.find(ctx);
     if (!found) return { name: 'uv', found: false, needsGit: false, problems: [] };
-    const res = await ctx.executor.exec(found.path, ['--version'], { timeoutMs: 30_000 });
+    const res = await probeBinary(ctx.executor, found.path, ['--version'], { timeoutMs: 30_000 });
     if (res.exitCode !== 0) {
       return managerDoesNotRun('uv', found, res, {
         code: 'UV_BROKEN',
@@ -175,6 +175,7 @@ export class UvProvider implements Provider {
     const res = await ctx.executor.exec(uv, ['python', 'list', '--only-installed', '--output-format', 'json'], {
       env: await this.uvEnv(ctx),
       timeoutMs: 60_000,
+      readOnly: true,
     });
     const found: PythonInterpreter[] = [];
     if (res.exitCode === 0) {

@@ -15,7 +15,8 @@
  * - distribution names (PEP 503): {@link normalizeName};
  * - refusing a manager binary another user could have changed: {@link assertSafeToRun};
  * - a cross-process lock on a path (on the executor's file system): {@link acquireEnvLock};
- * - one answer per key for the life of a context: {@link memoise};
+ * - one answer per key for the life of a context: {@link memoise}; a manager's answer about
+ *   itself (`--version`) learnt once per binary, across processes: {@link probeBinary};
  * - the types a provider and the registry see: {@link PymgrConfig}, {@link ProviderChoice};
  * - where things live: {@link defaultPyenvRoot}, {@link pyenvRootFrom} (src/core/paths.ts).
  */
@@ -29,6 +30,7 @@ export { acquireEnvLock } from './lock.js';
 export { assertSafeToRun } from './trust.js';
 export { prepareIndexAccess, type IndexAccess } from './index-access.js';
 export { memoise, type Memoised } from './memo.js';
+export { probeBinary } from './probe-cache.js';
 export { defaultPyenvRoot, pyenvRootFrom } from './paths.js';
 export type { PymgrConfig } from '../config/schema.js';
 export type { ProviderChoice } from '../types.js';

@@ -16,6 +16,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PymgrConfigInput } from '../config/schema.js';
 import { defaultToolsDir } from '../core/paths.js';
+import { probeBinary } from '../core/probe-cache.js';
 import { findOnPath } from '../executor/which.js';
 import type { DockerExecutor } from './docker-executor.js';
 import { packFile } from './tar-archive.js';
@@ -87,7 +88,7 @@ export function hostToolTarget(toolsDir: string, name: HostToolName, version: st
 /** Why host binaries cannot run in the container, or `undefined` when they can. */
 async function comparePlatforms(executor: DockerExecutor, hostPlatform: NodeJS.Platform, hostArch: string): Promise<string | undefined> {
   if (hostPlatform !== 'linux') return `the host is ${hostPlatform}, not linux`;
-  const res = await executor.exec('uname', ['-s', '-m'], { timeoutMs: 30_000 });
+  const res = await executor.exec('uname', ['-s', '-m'], { timeoutMs: 30_000, readOnly: true });
   if (res.exitCode !== 0) return `uname failed in ${executor.description} (exit ${res.exitCode})`;
   const [os, machine] = res.stdout.trim().split(/\s+/);
   if (os !== 'Linux') return `${executor.description} runs ${os}, not Linux`;
@@ -192,7 +193,8 @@ async function readHostVersion(path: string, name: HostToolName): Promise<string
 
 async function readContainerVersion(executor: DockerExecutor, path: string, name: HostToolName): Promise<string | undefined> {
   if (!(await executor.exists(path))) return undefined;
-  const res = await executor.exec(path, ['--version'], { timeoutMs: 30_000, env: { MISE_NO_CONFIG: '1' } });
+  // Learnt once per container (src/core/probe-cache.ts): the uv provider asks the same of the same binary.
+  const res = await probeBinary(executor, path, ['--version'], { timeoutMs: 30_000, ...(name === 'mise' ? { env: { MISE_NO_CONFIG: '1' } } : {}) });
   return res.exitCode === 0 ? parseVersion(name, res.stdout) : undefined;
 }
 

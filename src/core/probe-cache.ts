@@ -1,0 +1,117 @@
+/**
+ * Probes learnt once. What a manager binary prints about itself (`uv --version`) depends on that
+ * binary alone, so the answer is kept:
+ *
+ * - for the life of the process, per executor and per binary: a second `detect()` on the same
+ *   executor, or on another host executor, spawns nothing;
+ * - across processes, on the host: a file per probe under pymgr's cache directory
+ *   (`<cache>/probes/<hash>.json`), keyed by the binary's path, the arguments and the variables
+ *   given, and valid only while the binary's signature (inode, size, mtime, ctime; links
+ *   followed) is the one recorded. A binary replaced at the same path (another version), or
+ *   removed, is noticed on the next call: the host re-reads the signature every time (one stat).
+ *
+ * Entries are written to a private temporary name and renamed into place, so a process never
+ * reads a half-written entry; an unreadable or foreign entry is ignored and rewritten. Only runs
+ * that exit 0 are kept: a failure is asked again next time.
+ *
+ * In a container the signature would cost a round trip as dear as the probe itself, so there the
+ * answer is kept for the executor's life only (one command), never on disk.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
+import { pymgrCacheDir } from './paths.js';
+
+type ProbeOptions = Pick<ExecOptions, 'env' | 'timeoutMs'>;
+
+interface Entry {
+  schema: 1;
+  path: string;
+  args: string[];
+  env: string;
+  signature: string;
+  exitCode: 0;
+  stdout: string;
+  stderr: string;
+}
+
+const perExecutor = new WeakMap<Executor, Map<string, Promise<ExecResult>>>();
+const hostAnswers = new Map<string, { signature: string; result: ExecResult }>();
+
+/** What the probe is asked with: the binary, the arguments, the variables set or removed. */
+function probeKey(path: string, args: readonly string[], env: ProbeOptions['env']): { key: string; envText: string } {
+  const envText = JSON.stringify(Object.entries(env ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v ?? null]));
+  const key = createHash('sha256').update(JSON.stringify([path, args, envText])).digest('hex').slice(0, 32);
+  return { key, envText };
+}
+
+async function signatureOf(path: string): Promise<string | undefined> {
+  try {
+    const s = await fs.stat(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `path args...` through the executor, answered from what was learnt before when the binary is
+ * unchanged. Same contract as {@link Executor.exec} (resolves for any exit status).
+ */
+export async function probeBinary(executor: Executor, path: string, args: readonly string[], options: ProbeOptions = {}): Promise<ExecResult> {
+  const { key, envText } = probeKey(path, args, options.env);
+  if (executor.kind !== 'host') {
+    let mine = perExecutor.get(executor);
+    if (!mine) perExecutor.set(executor, (mine = new Map()));
+    let answer = mine.get(key);
+    if (!answer) {
+      answer = executor.exec(path, args, { ...options, readOnly: true });
+      mine.set(key, answer);
+      answer.then((r) => r.exitCode !== 0 && mine!.delete(key), () => mine!.delete(key));
+    }
+    return answer;
+  }
+
+  const signature = await signatureOf(path);
+  if (signature === undefined) return executor.exec(path, args, { ...options, readOnly: true }); // gone: let the executor say so
+  const known = hostAnswers.get(key);
+  if (known && known.signature === signature) return known.result;
+
+  const file = `${pymgrCacheDir(await executor.getEnv())}/probes/${key}.json`;
+  try {
+    const entry = JSON.parse(await fs.readFile(file, 'utf8')) as Entry;
+    if (entry.schema === 1 && entry.path === path && entry.env === envText && JSON.stringify(entry.args) === JSON.stringify(args) && entry.signature === signature) {
+      const result: ExecResult = { command: [path, ...args], exitCode: 0, stdout: entry.stdout, stderr: entry.stderr, timedOut: false };
+      hostAnswers.set(key, { signature, result });
+      return result;
+    }
+  } catch {
+    /* not learnt yet, or unreadable: ask */
+  }
+
+  const result = await executor.exec(path, args, { ...options, readOnly: true });
+  // Kept only when the binary did not change while it ran (else the answer may be the old one's).
+  if (result.exitCode === 0 && (await signatureOf(path)) === signature) {
+    hostAnswers.set(key, { signature, result });
+    await remember(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
+  }
+  return result;
+}
+
+/** Write an entry atomically (a private temporary name, then rename); never fails the probe. */
+async function remember(file: string, entry: Entry): Promise<void> {
+  const dir = file.slice(0, file.lastIndexOf('/'));
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    await fs.writeFile(tmp, JSON.stringify(entry), { mode: 0o644, flag: 'wx' });
+    await fs.rename(tmp, file);
+  } catch {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Forget what this process learnt (tests). The files stay; they are checked on every read. */
+export function forgetProbes(): void {
+  hostAnswers.clear();
+}
