@@ -133,7 +133,7 @@ export async function readPyenvVersion(executor: Executor, bin: string): Promise
 /** The uid programs run as where the executor runs (`id -u`), or undefined when it cannot tell. */
 export async function readCurrentUid(executor: Executor): Promise<number | undefined> {
   if (executor.kind === 'host' && typeof process.getuid === 'function') return process.getuid();
-  const res = await executor.exec('id', ['-u'], { timeoutMs: 10_000 });
+  const res = await executor.exec('id', ['-u'], { timeoutMs: 10_000, readOnly: true });
   const uid = Number.parseInt(res.stdout.trim(), 10);
   return res.exitCode === 0 && Number.isFinite(uid) ? uid : undefined;
 }

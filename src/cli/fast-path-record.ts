@@ -19,6 +19,7 @@ import { asidePathFor, pyenvRootFrom, statePath } from '../core/paths.js';
 import { venvDirectory } from '../core/build-aside.js';
 import { readState } from '../core/state.js';
 import type { SetupOptions, SetupResult } from '../types.js';
+import { inspectVenv } from '../core/verify.js';
 import { ancestors, writeQuickRecord, type QuickKeyInput } from './fast-path.js';
 
 /** Files in the project directory whose content decides the Python request or the project type. */
@@ -31,7 +32,8 @@ const PYTHON_SOURCES = [
 export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, result: SetupResult): Promise<void> {
   try {
     const executor = executorOf(options);
-    if (executor.kind !== 'host') return;
+    // A container: only for a project named by its absolute path there (the key holds no host path).
+    if (executor.kind !== 'host' && !(key.docker && key.projectDir.startsWith('/'))) return;
     const venvPath = result.venv.path;
     const state = await readState(executor, venvPath);
     if (!state || state.status !== 'ready') return;
@@ -60,6 +62,11 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     // on the way would make that directory the project.
     for (let d = resolveHostPath(key.projectDir); d.startsWith(`${projectDir}/`); d = dirname(d)) dirs.push(d);
     const expected = config.verify.packages ? detection.plan.expected : [];
+    // In a container the paths are observed there, by the venv's interpreter, as the check will be.
+    const observeThere = executor.kind === 'host' ? undefined : async (paths: string[]) => {
+      const seen = (await inspectVenv(executor, venvPath, [], { watch: { paths, statePath: statePath(venvPath) } })).watch;
+      return seen && seen.container ? { signatures: seen.signatures, docker: { id: seen.container, ...(config.docker.user ? { user: config.docker.user } : {}) } } : undefined;
+    };
     await writeQuickRecord(key, { venvPath, fingerprint: state.fingerprint, files, dirs, expected, result }, async () => {
       // Inputs as they are now: the same plan (no requirement file appeared) and the same content.
       const now = await resolveProject({ ...options, onProgress: undefined });
@@ -68,7 +75,7 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
         executor, plan: now.detection.plan, provider: result.provider, request: now.detection.python, venvPath, config: now.resolved.config,
       });
       return fingerprint === state.fingerprint;
-    });
+    }, observeThere);
   } catch {
     /* only an optimisation */
   }

@@ -33,6 +33,16 @@ export interface QuickKeyInput {
   flags?: unknown;
   configFile?: string;
   env?: Record<string, string | undefined>;
+  /** `--docker <container>`: the container as named (its paths are the container's). */
+  docker?: string;
+}
+
+/** A container's fast path: where the checks ran, to be sure the next one runs in the same container. */
+export interface QuickDocker {
+  /** The container's full id, as its interpreter saw it (a container recreated under the name is another). */
+  id: string;
+  /** docker.user the setup ran as. */
+  user?: string;
 }
 
 interface QuickRecord {
@@ -44,6 +54,8 @@ interface QuickRecord {
   /** `[path, signature]` of files; `[path + '/', names hash]` of directories. */
   watch: Array<[string, string]>;
   result: SetupResult;
+  /** Set for a container: the watch list was observed there, by the venv's interpreter. */
+  docker?: QuickDocker;
 }
 
 function cacheDir(env: Record<string, string | undefined>): string {
@@ -59,7 +71,7 @@ export function quickKey(input: QuickKeyInput): string {
     .map((k) => [k, env[k]]);
   return createHash('sha256')
     // Credentials are left out (a record's name must not let anyone check a guessed password).
-    .update(JSON.stringify({ v: 1, dir: resolve(input.projectDir), flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
+    .update(JSON.stringify({ v: 1, dir: input.docker ? input.projectDir : resolve(input.projectDir), docker: input.docker ?? null, flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
     .digest('hex')
     .slice(0, 32);
 }
@@ -105,17 +117,27 @@ export async function writeQuickRecord(
   key: QuickKeyInput,
   record: { venvPath: string; fingerprint: string; files: string[]; dirs: string[]; expected: string[]; result: SetupResult },
   stillValid: () => Promise<boolean>,
+  /** Where the paths are not the host's (a container): observe them there, in one go. */
+  observeThere?: (paths: string[]) => Promise<{ signatures: string[]; docker: QuickDocker } | undefined>,
 ): Promise<void> {
   const env = key.env ?? process.env;
   const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
   const watch: Array<[string, string]> = [];
-  for (const p of paths) watch.push([p, await observe(p)]);
+  let docker: QuickDocker | undefined;
+  if (observeThere) {
+    const seen = await observeThere(paths);
+    if (!seen || seen.signatures.length !== paths.length) return;
+    paths.forEach((p, i) => watch.push([p, seen.signatures[i]]));
+    docker = seen.docker;
+  } else {
+    for (const p of paths) watch.push([p, await observe(p)]);
+  }
   if (!(await stillValid())) return;
   const dir = cacheDir(env);
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const file = join(dir, `${quickKey(key)}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
-  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result };
+  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result, ...(docker ? { docker } : {}) };
   await fs.writeFile(tmp, JSON.stringify(data), { mode: 0o644 });
   await fs.rename(tmp, file);
 }
@@ -142,14 +164,34 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
   try {
     const env = key.env ?? process.env;
     const record = JSON.parse(await fs.readFile(join(cacheDir(env), `${quickKey(key)}.json`), 'utf8')) as QuickRecord;
-    if (record.schema !== 1) return undefined;
-    const sigs = await Promise.all(record.watch.map(([p]) => observe(p)));
-    if (sigs.some((s, i) => s !== record.watch[i][1])) return undefined;
-    const state = JSON.parse(await fs.readFile(statePath(record.venvPath), 'utf8'));
-    if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
+    if (record.schema !== 1 || !!record.docker !== !!key.docker) return undefined;
     const version = record.result.python.version;
-    // The files: the cheap signature recorded at the last full verification (a removed file is caught).
-    const check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], { versionOk: (v) => v === version, files: 'signature' });
+    const options = { versionOk: (v: string) => v === version, files: 'signature' as const };
+    let check: Awaited<ReturnType<typeof inspectVenv>>;
+    let cost: { execs: number; roundTrips?: number };
+    if (key.docker && record.docker) {
+      // A container: the watch list, the state and the checks in one exec of the venv's interpreter.
+      const there = await containerExecutor(key.docker, record.docker, env);
+      if (!there) return undefined;
+      check = await inspectVenv(there.executor, record.venvPath, record.expected ?? [], {
+        ...options,
+        watch: { paths: record.watch.map(([p]) => p), statePath: statePath(record.venvPath) },
+      });
+      const seen = check.watch;
+      if (!seen || seen.container !== record.docker.id || seen.state === undefined) return undefined;
+      if (seen.signatures.length !== record.watch.length || seen.signatures.some((s, i) => s !== record.watch[i][1])) return undefined;
+      const state = JSON.parse(seen.state);
+      if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
+      cost = { execs: 1, roundTrips: there.roundTrips() };
+    } else {
+      const sigs = await Promise.all(record.watch.map(([p]) => observe(p)));
+      if (sigs.some((s, i) => s !== record.watch[i][1])) return undefined;
+      const state = JSON.parse(await fs.readFile(statePath(record.venvPath), 'utf8'));
+      if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
+      // The files: the cheap signature recorded at the last full verification (a removed file is caught).
+      check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], options);
+      cost = { execs: 1 };
+    }
     if (!check.verified) return undefined;
     const { changes: _changes, ...recorded } = record.result; // nothing changed this time
     return {
@@ -158,8 +200,35 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
       isolation: { verified: true, checks: check.checks },
       install: { commands: [], notes: ['nothing changed'] },
       durationMs: Date.now() - started,
+      ...cost,
     };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The container's exec for the fast path: two Engine API requests through node:http
+ * (docker/engine-lite.ts), no dockerode, no ping, no inspect. The interpreter's output says
+ * everything; without it (no engine, no container, no interpreter) the full path runs.
+ */
+async function containerExecutor(
+  container: string,
+  docker: QuickDocker,
+  env: Record<string, string | undefined>,
+): Promise<{ executor: Executor; roundTrips: () => number } | undefined> {
+  const { firstEngineCandidate } = await import('../docker/find-engine.js');
+  const { liteExec } = await import('../docker/engine-lite.js');
+  const connection = firstEngineCandidate({ env });
+  if (!connection) return undefined;
+  let trips = 0;
+  const executor: Pick<Executor, 'exec'> = {
+    async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+      const vars = Object.entries(options.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+      const r = await liteExec(connection, container, [file, ...args], { env: vars, user: docker.user, timeoutMs: options.timeoutMs });
+      if (r) trips += 1;
+      return { command: [file, ...args], exitCode: r ? 0 : 1, stdout: r?.stdout ?? '', stderr: r?.stderr ?? '', timedOut: false };
+    },
+  };
+  return { executor: executor as Executor, roundTrips: () => trips };
 }

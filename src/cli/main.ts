@@ -12,20 +12,32 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   return runCli(argv, io, { fastPathTried: isPlainSetup(argv) });
 }
 
-/** `setup`, at most one directory and `--json`: nothing else changes the quick key. */
+/** `setup`, at most one directory, `--json` and `--docker <container>`: nothing else changes the quick key. */
+function plainSetup(argv: string[]): { dir?: string; docker?: string } | undefined {
+  if (argv[0] !== 'setup') return undefined;
+  const rest = argv.slice(1).filter((a) => a !== '--json');
+  let docker: string | undefined;
+  const at = rest.indexOf('--docker');
+  if (at >= 0) {
+    docker = rest[at + 1];
+    if (docker === undefined || docker.startsWith('-')) return undefined;
+    rest.splice(at, 2);
+  }
+  if (rest.length > 1 || rest.some((a) => a.startsWith('-'))) return undefined;
+  return { dir: rest[0], ...(docker !== undefined ? { docker } : {}) };
+}
+
 function isPlainSetup(argv: string[]): boolean {
-  if (argv[0] !== 'setup') return false;
-  const positional = argv.slice(1).filter((a) => a !== '--json');
-  return positional.length <= 1 && !positional.some((a) => a.startsWith('-'));
+  return plainSetup(argv) !== undefined;
 }
 
 async function tryFastSetup(argv: string[], io: CliIO): Promise<number | undefined> {
-  if (!isPlainSetup(argv)) return undefined;
+  const plain = plainSetup(argv);
+  if (!plain) return undefined;
   const json = argv.includes('--json');
-  const positional = argv.slice(1).filter((a) => a !== '--json');
   const { tryQuickReuse } = await import('./fast-path.js');
   // The same key the full CLI uses when no config flags are given (flags {}, no config file).
-  const result = await tryQuickReuse({ projectDir: positional[0] ?? '.', flags: {}, configFile: undefined });
+  const result = await tryQuickReuse({ projectDir: plain.dir ?? '.', flags: {}, configFile: undefined, ...(plain.docker !== undefined ? { docker: plain.docker } : {}) });
   if (!result) return undefined;
   const { printSetupResult } = await import('./output.js');
   printSetupResult(io, result, json);

@@ -6,6 +6,8 @@ import { posix, resolve as resolveHostPath } from 'node:path';
 import type { Executor, Provider, ProviderContext, ProviderName } from '../contracts.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.js';
+import { CONFIG_SEARCH_PLACES, listSearchDirs } from '../config/find-config-file.js';
+import { MISE_TOML_FILES } from '../detect/find-python-request.js';
 import type { PymgrConfig } from '../config/schema.js';
 import { detectProject, type ProjectDetection } from '../detect/detect-project.js';
 import { isPymgrError, PymgrError } from '../errors.js';
@@ -36,6 +38,7 @@ export function executorOf(options: CommonOptions): Executor {
 /** Load config, detect the project and build the provider context. */
 export async function resolveProject(options: CommonOptions): Promise<Resolved> {
   let executor = executorOf(options);
+  await prefetchProjectReads(executor, options.projectDir);
   const start = await resolveProjectDir(executor, options.projectDir);
   const load = (projectDir: string) => loadConfig({ projectDir, env: options.env, flags: options.flags, configFile: options.configFile, executor });
   let projectDir = start;
@@ -125,6 +128,38 @@ function absoluteProjectDir(executor: Executor, dir: string | undefined): string
     });
   }
   return posix.normalize(dir);
+}
+
+/** Files in a project directory that config loading and detection read when they are there. */
+const PROJECT_FILES = [
+  'pyproject.toml', 'setup.py', 'setup.cfg', 'uv.lock', 'requirements.lock', 'requirements-dev.lock',
+  'requirements.txt', 'requirements-dev.txt', 'constraints.txt', '.python-version', '.tool-versions', 'runtime.txt',
+  ...MISE_TOML_FILES,
+];
+
+/**
+ * Learn, in one go, what config loading and detection will read of the project (a container: one
+ * exec instead of one per file): the directory, its listing and its usual files, the config
+ * search places of every directory up to the home directory. Best effort: whatever is not learnt
+ * here is read when asked.
+ */
+async function prefetchProjectReads(executor: Executor, dir: string | undefined): Promise<void> {
+  if (!executor.prefetch || !dir || !posix.isAbsolute(dir)) return;
+  const project = posix.normalize(dir);
+  const home = homeDir(await executor.getEnv());
+  const stop = project === home || project.startsWith(`${home}/`) ? home : '/';
+  const searched = listSearchDirs(project, stop, posix);
+  await executor.prefetch([
+    { op: 'stat', path: project },
+    { op: 'realpath', path: project },
+    { op: 'readDir', path: `${project}/requirements` },
+    ...MISE_TOML_FILES.filter((f) => f.includes('/')).map((f) => ({ op: 'exists' as const, path: `${project}/${f}` })),
+    ...searched.map((d) => ({ op: 'readDir' as const, path: d })),
+    ...[...new Set([...PROJECT_FILES, ...CONFIG_SEARCH_PLACES.filter((f) => !/\.[cm]?js$/.test(f))])].flatMap((f) => [
+      { op: 'readFile' as const, path: `${project}/${f}` },
+      { op: 'stat' as const, path: `${project}/${f}` },
+    ]),
+  ]);
 }
 
 /** The project directory, which must exist: its real path. */

@@ -29,7 +29,7 @@ export function executorUid(executor: Executor): Promise<number> {
     known =
       executor.kind === 'host' && typeof process.getuid === 'function'
         ? Promise.resolve(process.getuid())
-        : executor.exec('id', ['-u'], { timeoutMs: 30_000 }).then((r) => (r.exitCode === 0 ? Number(r.stdout.trim()) : 0));
+        : executor.exec('id', ['-u'], { timeoutMs: 30_000, readOnly: true }).then((r) => (r.exitCode === 0 ? Number(r.stdout.trim()) : 0));
     uids.set(executor, known);
   }
   return known;
@@ -52,6 +52,7 @@ export function whyUnsafe(st: FileStat, me: number, options: { allowForeignOwner
 /** The first of `paths` that fails the rule, or undefined when every one passes (missing ones are skipped). */
 export async function findUnsafePath(executor: Executor, paths: string[], options: { allowForeignOwner?: boolean } = {}): Promise<UnsafePath | undefined> {
   const me = await executorUid(executor);
+  await executor.prefetch?.(paths.map((path) => ({ op: 'stat' as const, path })));
   for (const path of paths) {
     const st = await executor.stat(path);
     if (!st) continue;

@@ -19,6 +19,21 @@ export interface IsolationReport {
   partial: PartialDistribution[];
   /** What the files check covered (absent with `files: 'off'`). */
   files?: FilesSummary;
+  /** With {@link InspectOptions.watch}: what the interpreter saw of the watched files. */
+  watch?: WatchReport;
+}
+
+/** The watched files as the venv's interpreter saw them, in the same exec as the checks. */
+export interface WatchReport {
+  /**
+   * One signature per watched path, in order: `ino:size:mtime_ns:ctime_ns` of a file (links
+   * followed), a hash of the names in a directory (a path ending in `/`), or `missing`.
+   */
+  signatures: string[];
+  /** The text of the state file named, or `undefined` when it could not be read. */
+  state?: string;
+  /** The id of the Docker container the interpreter runs in (from its mounts), or `''`. */
+  container: string;
 }
 
 /**
@@ -54,6 +69,11 @@ export interface InspectOptions {
    * (`<venv>/.pymgr/files.sig`); the old one is removed first either way.
    */
   recordSignature?: boolean;
+  /**
+   * Also observe these paths and read this state file in the same interpreter start (the warm
+   * fast path's whole check in one exec, which matters most in a container: one Engine API exec).
+   */
+  watch?: { paths: string[]; statePath: string };
 }
 
 export interface InterpreterFacts {
@@ -336,11 +356,52 @@ const SCRIPT_SIGNATURE = String.raw`if "sig" in modes:
                 bad.append('{"problem":%s}' % q("%s is %d bytes, recorded %s" % (p, st.st_size, size)))
 `;
 
+/** With `watch`: signatures of the watched paths, the state file and the container's id. */
+const SCRIPT_WATCH = String.raw`watch = ""
+if "watch" in modes:
+    sigs = []
+    for p in os.environ.get("PYMGR_WATCH", "").split("\n"):
+        if not p:
+            continue
+        if p.endswith("/"):
+            try:
+                import hashlib
+                listed = sorted(n for n in os.listdir(p[:-1]) if not n.endswith(".pymgr-lock"))
+                sigs.append(q(hashlib.sha256("\0".join(listed).encode(fs_enc, "surrogateescape")).hexdigest()[:16]))
+            except (OSError, UnicodeError):
+                sigs.append('"missing"')
+            continue
+        try:
+            st = os.stat(p)
+            sigs.append('"%d:%d:%d:%d"' % (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        except OSError:
+            sigs.append('"missing"')
+    try:
+        with open(os.environ.get("PYMGR_STATE", ""), "rb") as f:
+            state = q(f.read().decode("utf-8", "replace"))
+    except (IOError, OSError):
+        state = "null"
+    container = ""
+    try:
+        # Docker bind-mounts the container's own resolv.conf, hostname and hosts from .../containers/<id>/.
+        with open("/proc/self/mountinfo") as f:
+            text = f.read()
+        at = text.find("/containers/")
+        while at >= 0 and not container:
+            cand = text[at + 12:at + 76]
+            if len(cand) == 64 and all(c in "0123456789abcdef" for c in cand):
+                container = cand
+            at = text.find("/containers/", at + 1)
+    except (IOError, OSError):
+        pass
+    watch = ',"watch":{"signatures":[%s],"state":%s,"container":%s}' % (",".join(sigs), state, q(container))
+`;
+
 const SCRIPT_TAIL = String.raw`files = '{"mode":%s,"distributions":%d,"files":%d,"signature":%s,"bad":[%s]}' % (q(mode), counts[0], counts[1], q(sig_state), ",".join(bad))
 packages = ",".join("%s:%s" % (q(n), found.get(n, '{"found":false}')) for n in names)
-print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s,"realVenv":%s,"sitePackages":[%s],"packages":{%s},"files":%s}' % (
+print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s,"realVenv":%s,"sitePackages":[%s],"packages":{%s},"files":%s%s}' % (
     q(version), q(sys.prefix), q(sys.base_prefix), q(sys.executable or ""), q(os.path.realpath(sys.prefix)),
-    q(os.path.realpath(venv)), ",".join(q(x) for x in site), packages, files))
+    q(os.path.realpath(venv)), ",".join(q(x) for x in site), packages, files, watch))
 `;
 
 /**
@@ -356,12 +417,18 @@ export async function inspectVenv(
   const python = `${venvPath}/bin/python`;
   const names = [...new Set(expected.map(normalizeName))];
   const files = options.files ?? 'off';
-  const mode = files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`;
-  const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + SCRIPT_TAIL;
+  const watch = options.watch;
+  const mode = (files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`) + (watch ? ',watch' : '');
+  const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + (watch ? SCRIPT_WATCH : 'watch = ""\n') + SCRIPT_TAIL;
   const res = await executor.exec(python, ['-I', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names], {
     timeoutMs: options.timeoutMs ?? 60_000,
-    env: { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined },
+    env: {
+      PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined,
+      ...(watch ? { PYMGR_WATCH: watch.paths.join('\n'), PYMGR_STATE: watch.statePath } : {}),
+    },
     signal: options.signal,
+    // Only the signature is ever written, and only when asked to.
+    readOnly: !options.recordSignature,
   });
   const checks: IsolationCheck[] = [];
   if (res.exitCode !== 0) {
@@ -372,7 +439,7 @@ export async function inspectVenv(
     });
     return { verified: false, checks, partial: [] };
   }
-  let facts: InterpreterFacts & { realVenv: string; files: RawFiles };
+  let facts: InterpreterFacts & { realVenv: string; files: RawFiles; watch?: { signatures: string[]; state: string | null; container: string } };
   try {
     facts = JSON.parse(res.stdout.trim().split('\n').pop() ?? '');
   } catch (err) {
@@ -428,10 +495,11 @@ export async function inspectVenv(
       else if (changed.length) checks.push({ name: 'files', ok: false, detail: `changed since the last full verification: ${changed.slice(0, 3).join(', ')}` });
     }
   }
-  const { files: rawFiles, ...rest } = facts;
+  const { files: rawFiles, watch: seen, ...rest } = facts;
   const summary: FilesSummary | undefined =
     files === 'off' ? undefined : { mode: files, distributions: rawFiles.distributions, files: rawFiles.files, ...(rawFiles.signature ? { signature: rawFiles.signature } : {}) };
-  return { verified: checks.every((c) => c.ok), checks, facts: rest, partial, ...(summary ? { files: summary } : {}) };
+  const watched: WatchReport | undefined = seen && { signatures: seen.signatures, container: seen.container, ...(seen.state !== null ? { state: seen.state } : {}) };
+  return { verified: checks.every((c) => c.ok), checks, facts: rest, partial, ...(summary ? { files: summary } : {}), ...(watched ? { watch: watched } : {}) };
 }
 
 /** What the script reports about the files. */

@@ -23,6 +23,13 @@
  *   operations run GNU coreutils and findutils (`stat`, `test`, `mkdir`, `find`, `rm`, `mv`,
  *   `realpath`) as the executor's user with `LC_ALL=C`; errors are Node-style
  *   (`err.code === 'ENOENT'` ...), like the host executor's.
+ * - **reads learnt once**: every read (`stat`, `readFile`, `readDir`, `realpath`, `exists`) is
+ *   remembered, missing paths included, until this executor (or one {@link asUser} made from it)
+ *   runs a program (other than one marked `readOnly`) or changes that path, something below it
+ *   or its directory (a file operation forgets those), and for at most 5 s; {@link prefetch} learns many reads
+ *   in one exec (a fixed POSIX sh script, the paths as arguments, answers framed by byte counts).
+ *   A round trip to the engine costs 50–70 ms locally and far more remotely: reads of the same
+ *   file by detection, the fingerprint and the state are one read.
  * - Relative paths are taken from the container's working directory (`/` when it has none).
  *
  * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
@@ -30,7 +37,7 @@
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-import type { ExecOptions, ExecResult, Executor, FileStat, OutputStream } from '../contracts.js';
+import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat, OutputStream, ReadRequest } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 import { FrameDemuxer } from './demux-stream.js';
 import {
@@ -41,7 +48,7 @@ import {
   type DockerContainer,
 } from './docker-client.js';
 import { findEngine, type FindEngineOptions } from './find-engine.js';
-import { packFile, parseTar } from './tar-archive.js';
+import { parseTar } from './tar-archive.js';
 
 export interface DockerExecutorOptions {
   /** The engine: a client already connected, or how to find one (default: {@link findEngine} with defaults). */
@@ -55,6 +62,38 @@ export interface DockerExecutorOptions {
 }
 
 const WRAPPER = 'echo "$$"; exec "$@"';
+/** {@link DockerExecutor.prefetch}: `op path` pairs in, `op status bytes\n<bytes>` frames out, then `end`. */
+const READ_BATCH = [
+  't=$(mktemp) || exit 3',
+  'e="$t.e"',
+  'trap \'rm -f "$t" "$e"\' EXIT',
+  'while [ "$#" -ge 2 ]; do',
+  '  op=$1; p=$2; shift 2',
+  '  case "$op" in',
+  '    stat) stat -c \'%u %g %f %s %.9Y\' -- "$p" >"$t" 2>"$e" ;;',
+  '    readFile) cat -- "$p" >"$t" 2>"$e" ;;',
+  '    readDir) find "${p%/}/" -mindepth 1 -maxdepth 1 -printf \'%f\\0\' >"$t" 2>"$e" ;;',
+  '    realpath) realpath -e -- "$p" >"$t" 2>"$e" ;;',
+  '    exists) test -e "$p" >"$t" 2>"$e" ;;',
+  '    *) exit 4 ;;',
+  '  esac',
+  '  s=$?',
+  '  if [ "$s" -eq 0 ]; then f=$t; else f=$e; fi',
+  '  printf \'%s %s %s\\n\' "$op" "$s" "$(wc -c <"$f")"',
+  '  cat "$f"',
+  'done',
+  'printf \'end\\n\'',
+].join('\n');
+/** How long a read is believed when nothing this executor did could have changed it. */
+const READ_TTL_MS = 5000;
+/** Errors worth remembering (the answer, not a hiccup of the engine). */
+const REMEMBERED_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP']);
+
+/** Reads remembered by an executor and the executors made from it with asUser (keys hold the user). */
+interface ReadStore {
+  entries: Map<string, { at: number; value: Promise<unknown> }>;
+  generation: number;
+}
 const KILL_SCRIPT = 'kill -s KILL -- "-$1" "$1" 2>/dev/null; exit 0';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const MAX_SYMLINKS = 40;
@@ -71,6 +110,9 @@ export class DockerExecutor implements Executor {
   private readonly killGraceMs: number;
   private envCache?: Promise<Record<string, string>>;
   private idsCache?: Promise<{ uid: number; gid: number }>;
+  /** Programs run by this executor and the executors {@link asUser} derived from it. */
+  private readonly execCount: { n: number };
+  private readonly reads: ReadStore;
 
   private constructor(
     /** The engine this executor talks to (for callers that need more of the engine). */
@@ -78,7 +120,11 @@ export class DockerExecutor implements Executor {
     private readonly container: DockerContainer,
     private readonly info: ContainerInfo,
     options: DockerExecutorOptions,
+    execCount: { n: number } = { n: 0 },
+    reads: ReadStore = { entries: new Map(), generation: 0 },
   ) {
+    this.execCount = execCount;
+    this.reads = reads;
     this.containerId = info.id;
     this.containerName = info.name;
     this.description = `container ${info.id.slice(0, 12)} (${info.name})`;
@@ -117,7 +163,24 @@ export class DockerExecutor implements Executor {
     return new DockerExecutor(client, client.getContainer(info.id), info, options);
   }
 
+  /** Programs run, and the engine operations and requests of the client (shared by every executor on it). */
+  cost(): ExecutorCost {
+    return { execs: this.execCount.n, roundTrips: this.client.traffic.operations, requests: this.client.traffic.requests };
+  }
+
+  /** Run a program: what was learnt of the files is forgotten (the program may change them). */
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (options.readOnly) return this.execNow(file, args, options);
+    this.forgetReads();
+    try {
+      return await this.execNow(file, args, options);
+    } finally {
+      this.forgetReads();
+    }
+  }
+
+  private async execNow(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.execCount.n++;
     const command = [file, ...args];
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, file);
@@ -224,7 +287,12 @@ export class DockerExecutor implements Executor {
   }
 
   async readFile(path: string): Promise<string> {
-    let abs = this.absolute(path);
+    const abs = this.absolute(path);
+    return this.remembered('readFile', abs, () => this.readFileNow(abs));
+  }
+
+  private async readFileNow(start: string): Promise<string> {
+    let abs = start;
     for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
       const archive = await this.getArchive(abs, 'open');
       const entry = parseTar(archive)[0];
@@ -236,63 +304,106 @@ export class DockerExecutor implements Executor {
       }
       return entry.data.toString('utf8');
     }
-    throw fileError('ELOOP', 'open', path, 'too many symbolic links', this.description);
+    throw fileError('ELOOP', 'open', start, 'too many symbolic links', this.description);
   }
 
   async writeFile(path: string, content: string, options: { mode?: number } = {}): Promise<void> {
-    // The archive API replaces whatever has the name, a symbolic link included; resolve links first
-    // (`realpath -m`: a dangling link names the file to create) so the write goes through them, as on the host.
-    const abs = await this.resolveForWrite(this.absolute(path));
-    const { uid, gid } = await this.resolveIds();
-    const tar = packFile(posix.basename(abs), Buffer.from(content, 'utf8'), { mode: options.mode ?? 0o644, uid, gid });
+    this.forgetReads([this.absolute(path)]);
     try {
-      await this.container.putArchive(posix.dirname(abs), tar);
-    } catch (err) {
-      const status = statusCodeOf(err);
-      if (status === 404) throw fileError('ENOENT', 'open', abs, 'no such file or directory', this.description, err);
-      throw fileError(status === 403 ? 'EACCES' : 'EIO', 'open', abs, messageOf(err), this.description, err);
+      await this.writeFileNow(path, content, options);
+    } finally {
+      this.forgetReads([this.absolute(path)]);
     }
   }
 
+  /**
+   * One exec as the executor's user: the content on standard input, written through symbolic links
+   * (a dangling one names the file to create) as on the host, then the mode set. The file belongs
+   * to that user, and a directory that user may not write is EACCES, as on the host.
+   */
+  private async writeFileNow(path: string, content: string, options: { mode?: number }): Promise<void> {
+    const abs = this.absolute(path);
+    const mode = (options.mode ?? 0o644).toString(8);
+    const r = await this.execNow('/bin/sh', ['-c', 'cat > "$1" && chmod "$2" -- "$1"', 'sh', abs, mode], { env: { LC_ALL: 'C' }, stdin: content });
+    if (r.exitCode !== 0) throw toolError(r, 'open', abs, this.description);
+  }
+
   async exists(path: string): Promise<boolean> {
-    const r = await this.runTool(['test', '-e', this.absolute(path)]);
-    if (r.exitCode === 0) return true;
-    if (r.exitCode === 1) return false;
-    throw toolError(r, 'access', path, this.description);
+    const abs = this.absolute(path);
+    return this.remembered('exists', abs, async () => answerExists(await this.runTool(['test', '-e', abs]), abs, this.description));
   }
 
   async stat(path: string): Promise<FileStat | undefined> {
     const abs = this.absolute(path);
-    const r = await this.runTool(['stat', '-c', '%u %g %f %s %.9Y', '--', abs]);
-    if (r.exitCode !== 0) {
-      const code = errnoFromText(r.stderr);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw toolError(r, 'lstat', abs, this.description);
+    return this.remembered('stat', abs, async () => answerStat(await this.runTool(['stat', '-c', '%u %g %f %s %.9Y', '--', abs]), abs, this.description));
+  }
+
+  /** Learn many reads in one exec (see the class comment); best effort, never rejects. */
+  async prefetch(reads: readonly ReadRequest[]): Promise<void> {
+    const todo = [...new Map(reads.map((r) => {
+      const abs = this.absolute(r.path);
+      return [`${r.op}\0${abs}`, { op: r.op, abs }] as const;
+    })).values()].filter((r) => !this.knows(r.op, r.abs));
+    if (todo.length === 0) return;
+    const generation = this.reads.generation;
+    let res: ExecResult;
+    try {
+      res = await this.runTool(['/bin/sh', '-c', READ_BATCH, 'sh', ...todo.flatMap((r) => [r.op, r.abs])]);
+    } catch {
+      return;
     }
-    const [uid, gid, rawHex, size, mtime] = r.stdout.trim().split(' ');
-    const raw = parseInt(rawHex, 16);
-    const type = raw & 0o170000;
-    return {
-      isFile: type === 0o100000,
-      isDirectory: type === 0o040000,
-      isSymbolicLink: type === 0o120000,
-      uid: Number(uid),
-      gid: Number(gid),
-      mode: raw & 0o7777,
-      size: Number(size),
-      mtimeMs: Math.round(Number(mtime) * 1000),
-    };
+    if (res.exitCode !== 0 || generation !== this.reads.generation) return;
+    const frames = parseReadFrames(Buffer.from(res.stdout, 'utf8'), todo.length);
+    if (!frames) return;
+    todo.forEach((r, i) => {
+      const f = frames[i];
+      if (f.op !== r.op) return;
+      const text = f.payload.toString('utf8');
+      const asTool: ExecResult = { command: [r.op, r.abs], exitCode: f.status, stdout: f.status === 0 ? text : '', stderr: f.status === 0 ? '' : text, timedOut: false };
+      let answer: () => unknown;
+      switch (r.op) {
+        case 'stat':
+          answer = () => answerStat(asTool, r.abs, this.description);
+          break;
+        case 'exists':
+          answer = () => answerExists(asTool, r.abs, this.description);
+          break;
+        case 'readDir':
+          answer = () => answerReadDir(asTool, r.abs, this.description);
+          break;
+        case 'realpath':
+          answer = () => answerRealpath(asTool, r.abs, this.description);
+          break;
+        case 'readFile':
+          answer = () => {
+            if (f.status === 0) return text;
+            throw fileError(errnoFromText(text), 'open', r.abs, text.trim() || `cat exited with ${f.status}`, this.description);
+          };
+          break;
+      }
+      this.learn(r.op, r.abs, (async () => answer())());
+    });
   }
 
   async mkdir(path: string, options: { recursive?: boolean; mode?: number } = {}): Promise<boolean> {
+    let created = true;
+    try {
+      created = await this.mkdirNow(path, options);
+      return created;
+    } finally {
+      // A directory that was there already changed nothing; a new one (or a failure) may have.
+      if (created) this.forgetReads([this.absolute(path)]);
+    }
+  }
+
+  private async mkdirNow(path: string, options: { recursive?: boolean; mode?: number }): Promise<boolean> {
     const abs = this.absolute(path);
     const modeArgs = options.mode === undefined ? [] : ['-m', options.mode.toString(8)];
     if (options.recursive) {
-      const before = await this.stat(abs);
-      if (before?.isDirectory) return false;
-      const r = await this.runTool(['mkdir', '-p', ...modeArgs, '--', abs]);
+      // One exec: `-v` names every directory it made; none made means the directory was there.
+      const r = await this.runTool(['mkdir', '-p', '-v', ...modeArgs, '--', abs]);
       if (r.exitCode !== 0) throw toolError(r, 'mkdir', abs, this.description);
-      return true;
+      return r.stdout.trim() !== '';
     }
     const r = await this.runTool(['mkdir', ...modeArgs, '--', abs]);
     if (r.exitCode === 0) return true;
@@ -304,31 +415,33 @@ export class DockerExecutor implements Executor {
     const abs = this.absolute(path);
     // NUL-separated names (a name may hold a newline); the trailing slash follows a link to a directory.
     const dir = abs.endsWith('/') ? abs : `${abs}/`;
-    const r = await this.runTool(['find', dir, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0']);
-    if (r.exitCode !== 0) {
-      const code = errnoFromText(r.stderr);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw toolError(r, 'scandir', abs, this.description);
-    }
-    return r.stdout.split('\0').filter((n) => n !== '').sort();
+    return this.remembered('readDir', abs, async () => answerReadDir(await this.runTool(['find', dir, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0']), abs, this.description));
   }
 
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     const abs = this.absolute(path);
-    const r = await this.runTool(['rm', options.recursive ? '-rf' : '-f', '--', abs]);
-    if (r.exitCode !== 0) throw toolError(r, 'rm', abs, this.description);
+    this.forgetReads([abs]);
+    try {
+      const r = await this.runTool(['rm', options.recursive ? '-rf' : '-f', '--', abs]);
+      if (r.exitCode !== 0) throw toolError(r, 'rm', abs, this.description);
+    } finally {
+      this.forgetReads([abs]);
+    }
   }
 
   async rename(from: string, to: string): Promise<void> {
-    const r = await this.runTool(['mv', '-f', '-T', '--', this.absolute(from), this.absolute(to)]);
-    if (r.exitCode !== 0) throw toolError(r, 'rename', from, this.description);
+    this.forgetReads([this.absolute(from), this.absolute(to)]);
+    try {
+      const r = await this.runTool(['mv', '-f', '-T', '--', this.absolute(from), this.absolute(to)]);
+      if (r.exitCode !== 0) throw toolError(r, 'rename', from, this.description);
+    } finally {
+      this.forgetReads([this.absolute(from), this.absolute(to)]);
+    }
   }
 
   async realpath(path: string): Promise<string> {
     const abs = this.absolute(path);
-    const r = await this.runTool(['realpath', '-e', '--', abs]);
-    if (r.exitCode !== 0) throw toolError(r, 'realpath', abs, this.description);
-    return r.stdout.replace(/\n$/, '');
+    return this.remembered('realpath', abs, async () => answerRealpath(await this.runTool(['realpath', '-e', '--', abs]), abs, this.description));
   }
 
   /** `Config.Env` of the container, with `HOME` of the executor's user, and the executor's own variables. */
@@ -352,7 +465,7 @@ export class DockerExecutor implements Executor {
    * user), so the managers' caches and pymgr's tools directory are that user's own.
    */
   async asUser(user: string): Promise<DockerExecutor> {
-    const next = new DockerExecutor(this.client, this.container, this.info, { env: this.envOverlay, user, killGraceMs: this.killGraceMs });
+    const next = new DockerExecutor(this.client, this.container, this.info, { env: this.envOverlay, user, killGraceMs: this.killGraceMs }, this.execCount, this.reads);
     const entry = await next.findPasswdEntry();
     const env = await next.getEnv();
     if (entry && entry.home && entry.home !== '/') return next;
@@ -366,16 +479,53 @@ export class DockerExecutor implements Executor {
         hint: `Give the user a home in the image, or set HOME for the container; or remove ${home}.`,
       });
     }
-    return new DockerExecutor(this.client, this.container, this.info, { env: { ...this.envOverlay, HOME: home }, user, killGraceMs: this.killGraceMs });
+    return new DockerExecutor(this.client, this.container, this.info, { env: { ...this.envOverlay, HOME: home }, user, killGraceMs: this.killGraceMs }, this.execCount, this.reads);
   }
 
   // ---- internals ----
 
-  /** `abs` with every symbolic link resolved, the last one too even when it dangles. */
-  private async resolveForWrite(abs: string): Promise<string> {
-    const r = await this.runTool(['realpath', '-m', '--', abs]);
-    if (r.exitCode !== 0) throw toolError(r, 'open', abs, this.description);
-    return r.stdout.replace(/\n$/, '');
+  private readKey(op: ReadRequest['op'], abs: string): string {
+    return `${this.user ?? ''}\0${op}\0${abs}`;
+  }
+
+  private knows(op: ReadRequest['op'], abs: string): boolean {
+    const hit = this.reads.entries.get(this.readKey(op, abs));
+    return !!hit && Date.now() - hit.at < READ_TTL_MS;
+  }
+
+  /** Keep an answer (a value, or an error worth remembering) until the next change. */
+  private learn<T>(op: ReadRequest['op'], abs: string, value: Promise<T>): Promise<T> {
+    const key = this.readKey(op, abs);
+    const entry = { at: Date.now(), value: value as Promise<unknown> };
+    this.reads.entries.set(key, entry);
+    value.catch((err: unknown) => {
+      if (!REMEMBERED_ERRORS.has((err as NodeJS.ErrnoException)?.code ?? '') && this.reads.entries.get(key) === entry) this.reads.entries.delete(key);
+    });
+    return value;
+  }
+
+  private remembered<T>(op: ReadRequest['op'], abs: string, read: () => Promise<T>): Promise<T> {
+    const hit = this.reads.entries.get(this.readKey(op, abs));
+    if (hit && Date.now() - hit.at < READ_TTL_MS) return hit.value as Promise<T>;
+    return this.learn(op, abs, read());
+  }
+
+  /**
+   * Forget what may have changed: everything (a program ran), or what a file operation on `paths`
+   * touched — each path, whatever is below it, and its directory (listing, times).
+   */
+  private forgetReads(paths?: string[]): void {
+    this.reads.generation++;
+    if (!paths) {
+      this.reads.entries.clear();
+      return;
+    }
+    const touched = paths.flatMap((p) => [p.replace(/\/+$/, '') || '/']);
+    const parents = new Set(touched.map((p) => posix.dirname(p)));
+    for (const key of [...this.reads.entries.keys()]) {
+      const abs = key.slice(key.indexOf('\0', key.indexOf('\0') + 1) + 1);
+      if (parents.has(abs) || touched.some((p) => abs === p || abs.startsWith(`${p}/`))) this.reads.entries.delete(key);
+    }
   }
 
   private async computeEnv(): Promise<Record<string, string>> {
@@ -460,8 +610,9 @@ export class DockerExecutor implements Executor {
     return posix.resolve(this.info.workingDir || '/', path);
   }
 
+  /** A program of a file operation (coreutils, findutils): run without forgetting what was read. */
   private runTool(argv: string[]): Promise<ExecResult> {
-    return this.exec(argv[0], argv.slice(1), { env: { LC_ALL: 'C' } });
+    return this.execNow(argv[0], argv.slice(1), { env: { LC_ALL: 'C' } });
   }
 
   private async getArchive(abs: string, syscall: string): Promise<Buffer> {
@@ -547,7 +698,7 @@ function messageOf(err: unknown): string {
 }
 
 const ERRNO_TEXT: [RegExp, string][] = [
-  [/No such file or directory/i, 'ENOENT'],
+  [/No such file or directory|Directory nonexistent/i, 'ENOENT'],
   [/Not a directory/i, 'ENOTDIR'],
   [/File exists/i, 'EEXIST'],
   [/Permission denied|Operation not permitted/i, 'EACCES'],
@@ -575,4 +726,65 @@ function fileError(code: string, syscall: string, path: string, detail: string, 
 function toolError(r: ExecResult, syscall: string, path: string, where: string): NodeJS.ErrnoException {
   const detail = (r.stderr || r.stdout).trim() || `\`${r.command.join(' ')}\` exited with ${r.exitCode}`;
   return fileError(errnoFromText(detail), syscall, path, detail, where);
+}
+
+/** `test -e`: 0 there, 1 not there, anything else an error. */
+function answerExists(r: ExecResult, abs: string, where: string): boolean {
+  if (r.exitCode === 0) return true;
+  if (r.exitCode === 1) return false;
+  throw toolError(r, 'access', abs, where);
+}
+
+/** `stat -c '%u %g %f %s %.9Y'`: the facts, or `undefined` when nothing is there. */
+function answerStat(r: ExecResult, abs: string, where: string): FileStat | undefined {
+  if (r.exitCode !== 0) {
+    const code = errnoFromText(r.stderr);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw toolError(r, 'lstat', abs, where);
+  }
+  const [uid, gid, rawHex, size, mtime] = r.stdout.trim().split(' ');
+  const raw = parseInt(rawHex, 16);
+  const type = raw & 0o170000;
+  return {
+    isFile: type === 0o100000,
+    isDirectory: type === 0o040000,
+    isSymbolicLink: type === 0o120000,
+    uid: Number(uid),
+    gid: Number(gid),
+    mode: raw & 0o7777,
+    size: Number(size),
+    mtimeMs: Math.round(Number(mtime) * 1000),
+  };
+}
+
+/** `find dir/ -printf '%f\\0'`: sorted names, or `undefined` when there is no such directory. */
+function answerReadDir(r: ExecResult, abs: string, where: string): string[] | undefined {
+  if (r.exitCode !== 0) {
+    const code = errnoFromText(r.stderr);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw toolError(r, 'scandir', abs, where);
+  }
+  return r.stdout.split('\0').filter((n) => n !== '').sort();
+}
+
+function answerRealpath(r: ExecResult, abs: string, where: string): string {
+  if (r.exitCode !== 0) throw toolError(r, 'realpath', abs, where);
+  return r.stdout.replace(/\n$/, '');
+}
+
+/** The frames of the read batch, or `undefined` when they do not add up (then nothing is learnt). */
+function parseReadFrames(out: Buffer, count: number): Array<{ op: string; status: number; payload: Buffer }> | undefined {
+  const frames: Array<{ op: string; status: number; payload: Buffer }> = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const nl = out.indexOf(0x0a, at);
+    if (nl < 0) return undefined;
+    const m = /^(\w+) (\d+) (\d+)$/.exec(out.subarray(at, nl).toString('latin1'));
+    if (!m) return undefined;
+    const size = Number(m[3]);
+    if (nl + 1 + size > out.length) return undefined;
+    frames.push({ op: m[1], status: Number(m[2]), payload: out.subarray(nl + 1, nl + 1 + size) });
+    at = nl + 1 + size;
+  }
+  return out.subarray(at).toString('latin1') === 'end\n' ? frames : undefined;
 }

@@ -168,6 +168,31 @@ export interface EngineAttempt {
 
 const cache = new Map<string, Promise<DockerClient>>();
 
+/**
+ * The engine {@link findEngine} would try first, without connecting or pinging: for a caller that
+ * lets its first real request serve as the ping (the warm fast path). `undefined` when no strategy
+ * applies or the decisive one is malformed (then {@link findEngine} explains).
+ */
+export function firstEngineCandidate(options: Pick<FindEngineOptions, 'engine' | 'env' | 'homeDir' | 'pathExists' | 'platform'> = {}): EngineConnection | undefined {
+  const env = options.env ?? process.env;
+  const ctx: EngineContext = {
+    engine: options.engine,
+    env,
+    platform: options.platform ?? process.platform,
+    homeDir: options.homeDir ?? env.HOME ?? homedir(),
+    pathExists: options.pathExists ?? existsSync,
+  };
+  for (const strategy of DEFAULT_ENGINE_STRATEGIES) {
+    try {
+      const connection = strategy.find(ctx);
+      if (connection) return connection;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Forget engines found earlier (tests; or after the engine restarted elsewhere). */
 export function forgetEngines(): void {
   cache.clear();

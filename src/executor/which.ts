@@ -6,9 +6,10 @@ import type { Executor } from '../contracts.js';
  */
 export async function findOnPath(executor: Executor, name: string, pathValue?: string): Promise<string | undefined> {
   const path = pathValue ?? (await executor.getEnv()).PATH ?? '/usr/local/bin:/usr/bin:/bin';
-  for (const dir of path.split(':')) {
-    if (!dir) continue;
-    const candidate = `${dir.replace(/\/+$/, '')}/${name}`;
+  const candidates = path.split(':').filter(Boolean).map((dir) => `${dir.replace(/\/+$/, '')}/${name}`);
+  // Every candidate looked at in one go where that is cheaper (a container: one exec).
+  await executor.prefetch?.(candidates.map((p) => ({ op: 'stat' as const, path: p })));
+  for (const candidate of candidates) {
     if (await isExecutableFile(executor, candidate)) return candidate;
   }
   return undefined;

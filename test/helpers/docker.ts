@@ -63,12 +63,14 @@ export interface TestContainerOptions {
   stopped?: boolean;
   /** Bind mounts, `host:container[:ro]`. */
   binds?: string[];
+  /** Container name (default: a unique `pymgr-test-<pid>-<random>`). */
+  name?: string;
 }
 
 /** A running container of the base image doing `sleep infinity`, auto-removed once stopped. */
 export async function createTestContainer(client: DockerClient, options: TestContainerOptions = {}): Promise<TestContainer> {
   const image = options.image ?? (await ensureBaseImage(client));
-  const name = `pymgr-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const name = options.name ?? `pymgr-test-${process.pid}-${randomBytes(4).toString('hex')}`;
   const container = await client.createContainer({
     image,
     name,
