@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Executor } from '../contracts.js';
@@ -237,11 +237,19 @@ export async function findConfigFile(options: FindConfigFileOptions): Promise<Fo
   if (options.executor && options.executor.kind !== 'host') return findThroughExecutor(options.executor, options);
   let explorer: Explorer | undefined;
   for (const dir of listSearchDirs(options.projectDir, options.stopDir ?? homedir())) {
-    // One readdir per directory; cosmiconfig is imported (~20 ms) only when a candidate exists.
-    const names = await readdir(dir).catch(() => [] as string[]);
-    if (!names.some((name) => CONFIG_SEARCH_PLACES.includes(name))) continue;
-    for (const name of names.filter(isOwnConfigName)) {
-      if ((await stat(path.join(dir, name)).catch(() => undefined))?.isDirectory()) throw configIsDirectory(path.join(dir, name));
+    // Each search place looked up by name (synchronous: microseconds each, where listing a big
+    // directory such as /tmp, or a thread-pool round trip, costs far more); cosmiconfig is
+    // imported (~20 ms) only when a candidate exists.
+    const present = CONFIG_SEARCH_PLACES.filter((name) => {
+      try {
+        return statSync(path.join(dir, name), { throwIfNoEntry: false }) !== undefined;
+      } catch {
+        return false;
+      }
+    });
+    if (present.length === 0) continue;
+    for (const name of present.filter(isOwnConfigName)) {
+      if (statSync(path.join(dir, name), { throwIfNoEntry: false })?.isDirectory()) throw configIsDirectory(path.join(dir, name));
     }
     explorer ??= await createExplorer();
     let result;
