@@ -15,8 +15,16 @@
 //          raw:    uv pip install --python <venv> --offline --find-links <wheels> -r requirements.txt
 //          also:   the snapshot alone (cp -al of the venv, then rm -rf of the copy)
 //
-// Usage: npm run bench [-- --runs N --fixture NAME]
-import { spawnSync } from 'node:child_process';
+//   detect: detect() over 1,000 small projects in one process (goal <= 1 s), and `pymgr detect` on one
+//          project against `node -e 0` (goal <= 1.3x)
+//   docker (when an engine answers; a container of the test image, 2 local wheels, the host's uv):
+//          warm  pymgr setup /proj --docker c   vs  docker exec c /proj/.venv/bin/python -c pass (goal <= 3x)
+//          cold  pymgr setup (fresh project)    vs  one docker exec of sh -c 'uv venv ... && uv pip install ...' (goal <= 1.3x)
+//          warm through a proxy adding 20 ms to every Engine API request (DOCKER_HOST=tcp://...) (goal <= 0.3 s)
+//          and the round trips each pymgr run reported (its --json `roundTrips`)
+//
+// Usage: npm run bench [-- --runs N --fixture NAME --only host,detect,docker]
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +36,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const RUNS = Number(arg('runs', 7));
+const ONLY = new Set((arg('only', 'host,detect,docker') ?? '').split(','));
 const FIXTURE = arg('fixture', 'quickstart');
 const pymgr = join(root, 'bin', 'pymgr.mjs');
 const hasTime = existsSync('/usr/bin/time');
@@ -65,6 +74,22 @@ for i in range(n): build("benchpkg-%d" % i)
 for i in range(m): build("benchnew-%d" % i)
 `;
 
+/** A TCP front for the engine's socket that holds every chunk a client sends for N ms (argv: port, socket, ms). */
+const LATENCY_PROXY = String.raw`
+const net = require('net');
+const [port, socket, ms] = process.argv.slice(1);
+net.createServer({ allowHalfOpen: true }, (client) => {
+  const engine = net.connect({ path: socket, allowHalfOpen: true });
+  client.on('data', (chunk) => setTimeout(() => engine.write(chunk), Number(ms)));
+  engine.pipe(client);
+  client.on('error', () => engine.destroy());
+  engine.on('error', () => client.destroy());
+  client.on('end', () => setTimeout(() => engine.end(), Number(ms)));
+}).listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));
+`;
+
+const f = (x) => `${x.toFixed(0).padStart(6)} ms`;
+const ratio = (a, b) => (a / b).toFixed(2) + 'x';
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -81,6 +106,14 @@ const freshCopy = () => {
 
 try {
   if (!existsSync(join(root, 'dist', 'cli.js'))) run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--no-types']);
+  if (ONLY.has('host')) benchHost();
+  if (ONLY.has('detect')) await benchDetect();
+  if (ONLY.has('docker')) await benchDocker();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function benchHost() {
   // One pymgr setup tells us which uv and which interpreter it uses; the raw commands use the same.
   const probeDir = freshCopy();
   const first = JSON.parse(run(process.execPath, [pymgr, 'setup', probeDir, '--provider', 'uv', '--json']).stdout);
@@ -144,8 +177,6 @@ try {
     upd.snapshot.push(run('cp', ['-a', '-l', join(pdir, '.venv'), copy]).ms + run('rm', ['-rf', copy]).ms);
   }
 
-  const f = (x) => `${x.toFixed(0).padStart(6)} ms`;
-  const ratio = (a, b) => (a / b).toFixed(2) + 'x';
   const floor = median(warm.node) + median(warm.python);
   console.log(`pymgr benchmark — fixture ${FIXTURE}, ${RUNS} cold runs, ${RUNS * 2} warm runs, uv ${first.provider.version}, Python ${first.python.version}`);
   console.log('');
@@ -168,6 +199,128 @@ try {
     console.log('');
     console.log(`max RSS  pymgr cold ${median(cold.pymgrRss)} KB, pymgr warm ${median(warm.pymgrRss)} KB`);
   }
-} finally {
-  rmSync(work, { recursive: true, force: true });
+  console.log('');
+}
+
+
+/** detect() over 1,000 small projects in one process, and one `pymgr detect` against `node -e 0`. */
+async function benchDetect() {
+  const many = join(work, 'many');
+  for (let i = 0; i < 1000; i++) {
+    mkdirSync(join(many, `p${i}`), { recursive: true });
+    writeFileSync(join(many, `p${i}`, 'requirements.txt'), 'six==1.16.0\n');
+  }
+  const script = `
+    const { detect } = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    await detect({ projectDir: ${JSON.stringify(join(many, 'p0'))} });
+    const t = performance.now();
+    for (let i = 0; i < 1000; i++) await detect({ projectDir: ${JSON.stringify(many)} + '/p' + i });
+    console.log(performance.now() - t);`;
+  const times = [];
+  for (let i = 0; i < 3; i++) times.push(Number(run(process.execPath, ['--input-type=module', '-e', script]).stdout.trim()));
+  const one = { pymgr: [], node: [] };
+  for (let i = 0; i < RUNS * 2; i++) {
+    one.pymgr.push(run(process.execPath, [pymgr, 'detect', join(many, 'p1'), '--json']).ms);
+    one.node.push(run(process.execPath, ['-e', '0']).ms);
+  }
+  console.log('detection');
+  console.log(`detect() x 1,000 projects, one process ${f(median(times))}   (goal <= 1000 ms; the manager probe learnt once)`);
+  console.log(`pymgr detect one project               ${f(median(one.pymgr))}`);
+  console.log(`node -e 0                              ${f(median(one.node))}`);
+  console.log(`      ratio pymgr detect / node        ${ratio(median(one.pymgr), median(one.node))}   (goal <= 1.3x)`);
+  console.log('');
+}
+
+/** The container rows: see the header. Skipped, saying why, when no engine or image is there. */
+async function benchDocker() {
+  const docker = (...args) => spawnSync('docker', args, { encoding: 'utf8' });
+  const image = process.env.PYMGR_TEST_DOCKER_IMAGE ?? 'pymgr-test/bookworm:1';
+  if (docker('image', 'inspect', image).status !== 0) {
+    console.log(`docker: skipped (no engine answering, or no image ${image}: scripts/docker-engine.sh, scripts/docker-base-image.sh)`);
+    return;
+  }
+  const wheels = join(work, 'docker-wheels');
+  mkdirSync(wheels);
+  run('python3', ['-c', WHEELS, wheels, '2', '0']);
+  const projects = join(work, 'docker-projects');
+  mkdirSync(projects);
+  const name = `pymgr-bench-${process.pid}`;
+  const made = docker('run', '-d', '--rm', '--name', name, '-v', `${projects}:/projects`, '-v', `${wheels}:/wheels:ro`, image, 'sleep', 'infinity');
+  if (made.status !== 0) throw new Error(`docker run failed: ${made.stderr}`);
+  let proxy;
+  try {
+    let k = 0;
+    const project = () => {
+      const d = `p${k++}`;
+      mkdirSync(join(projects, d));
+      writeFileSync(join(projects, d, 'requirements.txt'), 'benchpkg-0==1.0\nbenchpkg-1==1.0\n');
+      writeFileSync(join(projects, d, '.pymgrrc.json'), JSON.stringify({ provider: 'uv', index: { offline: true, findLinks: ['/wheels'] } }));
+      return `/projects/${d}`;
+    };
+    const setup = (dir, env) => {
+      const r = run(process.execPath, [pymgr, 'setup', dir, '--docker', name, '--json'], env ? { env: { ...process.env, ...env } } : {});
+      return { ...r, out: JSON.parse(r.stdout) };
+    };
+    const first = setup(project()); // copies the host's uv in; its path and Python for the raw commands
+    const uv = first.out.provider.path;
+    const base = first.out.python.base;
+    const cold = { pymgr: [], raw: [], trips: [] };
+    for (let i = 0; i < RUNS; i++) {
+      const p = setup(project());
+      cold.pymgr.push(p.ms);
+      cold.trips.push(p.out.roundTrips);
+      const d = project();
+      cold.raw.push(run('docker', ['exec', name, 'sh', '-c', `"$1" venv -q --no-project --python "$2" "$3/.venv" && "$1" pip install -q --python "$3/.venv/bin/python" --offline --find-links /wheels -r "$3/requirements.txt"`, 'sh', uv, base, d]).ms);
+    }
+    const dir = project();
+    setup(dir);
+    const warm = { pymgr: [], raw: [], trips: [] };
+    for (let i = 0; i < RUNS * 2; i++) {
+      const p = setup(dir);
+      if (p.out.venv.action !== 'reused') throw new Error('warm container run was not a no-op');
+      warm.pymgr.push(p.ms);
+      warm.trips.push(p.out.roundTrips);
+      warm.raw.push(run('docker', ['exec', name, `${dir}/.venv/bin/python`, '-c', 'pass']).ms);
+    }
+    // An engine 20 ms away: a proxy (its own process) delaying every request from pymgr by 20 ms.
+    const port = 23750 + (process.pid % 1000);
+    proxy = spawn(process.execPath, ['-e', LATENCY_PROXY, String(port), '/var/run/docker.sock', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => proxy.stdout.once('data', resolve));
+    const far = [];
+    const farTrips = [];
+    // Once through the proxy first: DOCKER_HOST is part of the fast path's key (another engine may
+    // have another container of that name), so that run records, the timed ones are the no-op.
+    await runAsync(process.execPath, [pymgr, 'setup', dir, '--docker', name, '--json'], { DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+    for (let i = 0; i < RUNS * 2; i++) {
+      const r = await runAsync(process.execPath, [pymgr, 'setup', dir, '--docker', name, '--json'], { DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+      const out = JSON.parse(r.stdout);
+      if (out.venv.action !== 'reused') throw new Error('warm run through the proxy was not a no-op');
+      far.push(r.ms);
+      farTrips.push(out.roundTrips);
+    }
+    console.log('docker (a container of the test image, 2 packages from local wheels, the host uv copied in)');
+    console.log(`warm  pymgr setup --docker (no-op)     ${f(median(warm.pymgr))}   round trips ${median(warm.trips)}`);
+    console.log(`warm  docker exec c python -c pass     ${f(median(warm.raw))}`);
+    console.log(`      ratio pymgr / docker exec        ${ratio(median(warm.pymgr), median(warm.raw))}   (goal <= 3x)`);
+    console.log(`cold  pymgr setup --docker             ${f(median(cold.pymgr))}   round trips ${median(cold.trips)}`);
+    console.log(`cold  one docker exec: uv venv + pip   ${f(median(cold.raw))}`);
+    console.log(`      ratio pymgr / one docker exec    ${ratio(median(cold.pymgr), median(cold.raw))}   (goal <= 1.3x)`);
+    console.log(`warm  +20 ms per Engine API request    ${f(median(far))}   round trips ${median(farTrips)}   (goal <= 300 ms)`);
+  } finally {
+    proxy?.kill();
+    docker('rm', '-f', name);
+  }
+}
+
+/** Like run(), without blocking this process (the proxy above is another process; pymgr's output is needed). */
+function runAsync(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => (code === 0 ? resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, stdout }) : reject(new Error(`${cmd} ${args.join(' ')}: ${code}\n${stdout}${stderr}`))));
+  });
 }
