@@ -263,7 +263,8 @@ export class UvProvider implements Provider {
     if (step.lockFile && step.lock !== 'update') args.push(step.lock === 'frozen' ? '--frozen' : '--locked');
     for (const e of step.extras) args.push('--extra', e);
     for (const g of step.groups) args.push('--group', g);
-    if (!step.dev) args.push('--no-dev');
+    // uv's --no-dev is --no-group dev, which wins over --group dev: only when dev is not asked for either way.
+    if (!step.dev && !step.groups.includes('dev')) args.push('--no-dev');
     args.push(...reinstallArgs(plan));
     const how = !step.lockFile ? 'resolving pyproject.toml' : step.lock === 'update' ? 're-locking uv.lock' : `from uv.lock (--${step.lock})`;
     const res = await withIndexAccess(ctx, plan.index, 'uv', (index) => {

@@ -65,6 +65,26 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(relock.reasons.map((r: { rule: string }) => r.rule)).toContain('plan-rye-relock');
     });
 
+    it('--locked and config dependencies.lock: the config chooses frozen, the flag overrides it, detect says which', async () => {
+      const dir = copyFixture('uv-project');
+      const pyproject = join(dir, 'pyproject.toml');
+      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace('version = "0.1.0"', 'version = "0.3.0"'));
+      writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ dependencies: { lock: 'frozen' } }));
+      const d = await runCli(['detect', dir]);
+      expect(d.stdout).toContain('lock: frozen');
+      // The flag wins over the file: refused, with the hint naming the way in.
+      const locked = await runCli(['setup', dir, '--locked', '--json']);
+      expect(locked.code).toBe(1);
+      expect(json(locked.stdout).error).toMatchObject({ code: 'PROJECT_INVALID', hint: expect.stringContaining('--frozen') });
+      expect((await runCli(['detect', dir, '--locked'])).stdout).not.toContain('lock: frozen');
+      // The file alone: the lock installed as written, the lock file untouched.
+      const before = readFileSync(join(dir, 'uv.lock'), 'utf8');
+      const frozen = await runCli(['setup', dir, '--json']);
+      expect(frozen.code, frozen.stdout + frozen.stderr).toBe(0);
+      expect(json(frozen.stdout).install.notes.join(' ')).toContain('--frozen');
+      expect(readFileSync(join(dir, 'uv.lock'), 'utf8')).toBe(before);
+    });
+
     it('--frozen and --relock together are a usage error', async () => {
       const res = await runCli(['setup', copyFixture('uv-project'), '--frozen', '--relock']);
       expect(res.code).toBe(2);
@@ -83,6 +103,46 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
 
     const hatch = await runCli(['detect', copyFixture('pyproject-hatch'), '--all-extras', '--json']);
     expect(json(hatch.stdout).reasons.map((r: { rule: string }) => r.rule)).toContain('plan-all-extras');
+  });
+
+  it('--group installs a dependency group (and only what is asked), and detect and the progress name it', async () => {
+    const dir = copyFixture('uv-project');
+    expect((await runCli(['detect', dir, '--group', 'dev'])).stdout).toContain('groups dev');
+    const s = await runCli(['setup', dir, '--group', 'dev']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(/detect: uv project in .*; groups dev/);
+    expect((await inVenv(dir, 'import attrs, six; print("ok")')).stdout.trim()).toBe('ok');
+    // The extra was not asked for: not installed.
+    expect((await inVenv(dir, 'import idna')).code).not.toBe(0);
+  });
+
+  it('the search up stops at the home directory: a project above it is not taken', async () => {
+    const top = makeTemp('pymgr-home-');
+    writeFileSync(join(top, 'requirements.txt'), 'six\n'); // a project above HOME
+    const home = join(top, 'home');
+    const sub = join(home, 'work', 'sub');
+    mkdirSync(sub, { recursive: true });
+    const r = await runCli(['detect', '--json'], { cwd: sub, env: { HOME: home } });
+    expect(r.code).toBe(1);
+    const err = json(r.stdout).error;
+    expect(err.code).toBe('PROJECT_UNRECOGNISED');
+    expect(err.message).toContain(`(up to ${home})`);
+    // Outside HOME the search goes on to the root, and finds it.
+    const outside = await runCli(['detect', '--json'], { cwd: sub, env: { HOME: '/nonexistent-home' } });
+    expect(outside.code, outside.stdout).toBe(0);
+    expect(json(outside.stdout).projectDir).toBe(top);
+  });
+
+  it('FORCE_COLOR colours output that is not a terminal; NO_COLOR and a pipe leave it plain', async () => {
+    const notAProject = makeTemp('pymgr-plain-');
+    const forced = await runCli(['detect', notAProject], { env: { FORCE_COLOR: '1', NO_COLOR: undefined } });
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toContain('pymgr: \x1b[31merror[PROJECT_UNRECOGNISED]\x1b[0m');
+    const plain = await runCli(['detect', notAProject], { env: { FORCE_COLOR: undefined, NO_COLOR: undefined } });
+    expect(plain.stderr).toMatch(/^pymgr: error\[PROJECT_UNRECOGNISED\]/m);
+    expect(plain.stderr).not.toMatch(/\x1b\[/);
+    const off = await runCli(['detect', notAProject], { env: { FORCE_COLOR: '0', NO_COLOR: '1' } });
+    expect(off.stderr).not.toMatch(/\x1b\[/);
   });
 
   it('without a directory, the nearest Python project above the current directory is used, and named', async () => {
