@@ -83,6 +83,8 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
     if (await executor.mkdir(path, { mode: 0o755 })) break;
     const owner = await readOwner(executor, ownerFile);
     const age = await lockAge(executor, path, owner);
+    // Released meanwhile (nothing there any more): try the mkdir again at once.
+    if (age === undefined) continue;
     if (isStale(owner, age, limits)) {
       await takeOver(executor, path, owner, limits);
       continue;
@@ -91,7 +93,7 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
     if (reported === undefined || now - reported >= reportEveryMs) {
       reported = now;
       const holder = describeOwner(owner);
-      const heldMs = owner && Number.isFinite(owner.since) && owner.since <= now ? now - owner.since : Number.isFinite(age) ? age : 0;
+      const heldMs = owner && Number.isFinite(owner.since) && owner.since <= now ? now - owner.since : age;
       options.onWait?.(holder, { path, holder, heldMs, waitedMs: now - start });
     }
     if (now - start > timeoutMs) {
@@ -142,12 +144,14 @@ function describeOwner(owner: Owner | undefined): string {
 /**
  * How long since the lock was last written: its owner file's mtime (refreshed while held), or
  * for a lock without a readable owner the newest of the directory and whatever file is in it.
+ * `undefined` when there is no lock directory any more (its holder released it meanwhile): a lock
+ * that is not there is never stale — taking it "over" would remove the next holder's new one.
  */
-async function lockAge(executor: Executor, path: string, owner: Owner | undefined): Promise<number> {
+async function lockAge(executor: Executor, path: string, owner: Owner | undefined): Promise<number | undefined> {
   const ownerSt = await executor.stat(`${path}/owner.json`);
   if (owner && ownerSt) return Date.now() - ownerSt.mtimeMs;
   const dirSt = await executor.stat(path);
-  if (!dirSt) return Number.POSITIVE_INFINITY;
+  if (!dirSt) return undefined;
   return Date.now() - Math.max(dirSt.mtimeMs, ownerSt?.mtimeMs ?? 0);
 }
 
@@ -181,6 +185,7 @@ export async function inspectLock(executor: Executor, path: string, staleMs = 60
   if (!st) return undefined;
   const owner = await readOwner(executor, `${path}/owner.json`);
   const age = await lockAge(executor, path, owner);
+  if (age === undefined) return undefined; // released while we looked
   const who = describeOwner(owner);
   if (owner && owner.host === hostname() && !isAlive(owner.pid)) return { path, stale: true, detail: `${who}, which is no longer running`, owner };
   if (isStale(owner, age, { staleMs, ownerlessStaleMs })) return { path, stale: true, detail: `${who}, not refreshed for ${Math.round(age / 1000)} s`, owner };
@@ -212,8 +217,10 @@ async function takeOver(executor: Executor, path: string, stale: Owner | undefin
     return;
   }
   try {
+    // Under the guard, the same stale lock still there (a missing one is nobody's to remove).
     const now = await readOwner(executor, `${path}/owner.json`);
-    if (sameOwner(now, stale) && isStale(now, await lockAge(executor, path, now), limits)) {
+    const age = await lockAge(executor, path, now);
+    if (age !== undefined && sameOwner(now, stale) && isStale(now, age, limits)) {
       await executor.remove(path, { recursive: true });
     }
   } finally {

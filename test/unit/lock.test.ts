@@ -72,6 +72,28 @@ describe('acquireEnvLock', () => {
     expect(most).toBe(1);
   });
 
+  it('waiters racing a release, round after round: a lock that is gone is never "taken over" from its next holder', async () => {
+    // A waiter that read no owner (the holder's rm had unlinked it) and then found no directory used
+    // to judge the lock ownerless and stale, and removed the next holder's brand-new lock (or failed
+    // with ENOTEMPTY while that holder wrote its owner file).
+    for (let round = 0; round < 120; round++) {
+      const venv = join(makeTemp(), '.venv');
+      let inside = 0;
+      let most = 0;
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const lock = await acquireEnvLock(ex, venv, { pollMs: 1, timeoutMs: 10_000 });
+          inside++;
+          most = Math.max(most, inside);
+          await new Promise((r) => setTimeout(r, 1));
+          inside--;
+          await lock.release();
+        }),
+      );
+      expect(most, `round ${round}`).toBe(1);
+    }
+  }, 60_000);
+
   it('release leaves alone a lock that another holder has taken over', async () => {
     const venv = join(makeTemp(), '.venv');
     const lock = await acquireEnvLock(ex, venv);
