@@ -138,8 +138,8 @@ export interface ExecutorCost {
   requests?: number;
 }
 
-export type ProviderName = 'uv' | 'pyenv' | 'mise';
-export const PROVIDER_NAMES: readonly ProviderName[] = ['uv', 'mise', 'pyenv'];
+export { PROVIDER_NAMES, type ProviderName } from './provider-names.js';
+import type { ProviderName } from './provider-names.js';
 
 /** What detection makes of a project directory (the first matching rule of src/detect/). */
 export type ProjectType = 'uv' | 'rye' | 'pyproject' | 'setuptools' | 'requirements';

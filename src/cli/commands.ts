@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Executor } from '../contracts.js';
+import { PROVIDER_NAMES } from '../provider-names.js';
 import type { PymgrConfigInput } from '../config/schema.js';
 import { PymgrError, exitCodeFor, toPymgrError } from '../errors.js';
 import { createProgress, paint, printError, printJson, printSetupResult, processIO, type CliIO } from './output.js';
@@ -151,7 +152,7 @@ function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean; json?:
   if (opts.config !== false) {
     cmd
       .option('-c, --config <file>', 'use this config file instead of searching for one')
-      .addOption(new Option('--provider <name>', 'manager to use').choices(['auto', 'uv', 'mise', 'pyenv']))
+      .addOption(new Option('--provider <name>', 'manager to use').choices(['auto', ...PROVIDER_NAMES]))
       .option('--python <request>', 'Python version request, e.g. 3.12 or ">=3.10,<3.13"')
       .option('--venv <path>', 'venv path (relative to the project directory)')
       .option('--offline', 'never touch the network')

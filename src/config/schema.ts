@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_NAMES } from '../provider-names.js';
 
 /**
  * The configuration schema: the one source of truth for `.pymgrrc` and friends, the `PYMGR_*`
@@ -6,7 +7,7 @@ import { z } from 'zod';
  * Every object is strict: an unknown key is an error.
  */
 
-const providerName = z.enum(['uv', 'mise', 'pyenv']);
+const providerName = z.enum(PROVIDER_NAMES);
 
 /** An index: an http(s) or file URL, or an absolute directory path (as pip and uv accept). */
 function isIndexLocation(value: string): boolean {
@@ -82,13 +83,13 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of config.schema.json, for editors.'),
     provider: z
-      .enum(['auto', 'uv', 'mise', 'pyenv'])
+      .enum(['auto', ...PROVIDER_NAMES])
       .default('auto')
       .describe('The manager to use; auto picks one from the project and what is installed.'),
     preference: z
       .array(providerName)
       .min(1)
-      .default(['uv', 'mise', 'pyenv'])
+      .default([...PROVIDER_NAMES])
       .describe('The order managers are tried in when provider is auto (git-free first).'),
     python: z.string().min(1).optional().describe('Python version request: 3.12, 3.11.2, >=3.10,<3.13.'),
     venv: z.string().min(1).default('.venv').describe('Where the venv goes, relative to the project directory.'),

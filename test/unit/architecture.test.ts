@@ -24,7 +24,7 @@ const LAYERS: Array<{ name: string; rank: number; match: (file: string) => boole
     rank: 0,
     // The contracts, the public result types, the error family and the small pure helpers
     // everything shares; the config schema is part of the contract (config.schema.json).
-    match: (f) => ['src/contracts.ts', 'src/types.ts', 'src/errors.ts', 'src/redact.ts', 'src/python-version.ts', 'src/config/schema.ts'].includes(f),
+    match: (f) => ['src/contracts.ts', 'src/provider-names.ts', 'src/types.ts', 'src/errors.ts', 'src/redact.ts', 'src/python-version.ts', 'src/config/schema.ts'].includes(f),
   },
   { name: 'executor', rank: 1, match: (f) => f.startsWith('src/executor/') },
   { name: 'config', rank: 2, match: (f) => f.startsWith('src/config/') },
