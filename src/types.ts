@@ -26,7 +26,7 @@ export interface CommonOptions {
   flags?: PymgrConfigInput;
   /** An explicit config file (an error when it cannot be read). */
   configFile?: string;
-  /** Environment to read PYMGR_* from (default: process.env). */
+  /** The environment pymgr reads: PYMGR_* settings, and what a container inherits from the host (docker.inherit). Default: process.env. */
   env?: Record<string, string | undefined>;
   /** pymgr's tools directory (default: $PYMGR_TOOLS_DIR, else ~/.cache/pymgr/tools where the executor runs). */
   toolsDir?: string;

@@ -2,7 +2,7 @@ import type { ExecResult, Executor } from '../../src/contracts.js';
 import { PymgrError, redact, redactArgs } from '../../src/core/kit.js';
 
 /** Why an install failed, as far as the installer's own words tell. */
-export type InstallFailureCause = 'not-found' | 'offline' | 'build-failed' | 'syntax' | 'disk-full' | 'no-pip' | 'other';
+export type InstallFailureCause = 'not-found' | 'offline' | 'build-failed' | 'syntax' | 'disk-full' | 'no-pip' | 'tls' | 'other';
 
 /**
  * The installer's own error lines: uv's `error:` line with its `cause:`/`hint:` lines (and the
@@ -22,6 +22,8 @@ export function installerMessage(output: string, max = 12): string[] {
 /** The cause the installer's words point to. */
 export function classifyInstallFailure(output: string): InstallFailureCause {
   if (/No space left on device|ENOSPC|Disk quota exceeded/i.test(output)) return 'disk-full';
+  // Checked before "not found": pip says "No matching distribution" after failing to verify the index.
+  if (/UnknownIssuer|invalid peer certificate|CERTIFICATE_VERIFY_FAILED|certificate verify failed|self[- ]signed certificate in certificate chain/i.test(output)) return 'tls';
   if (/network was disabled|needs to be downloaded from a registry|offline/i.test(output) && /unsatisfiable|not found|cache/i.test(output)) return 'offline';
   if (/was not found in the package registry|No matching distribution found|Could not find a version that satisfies|there is no version of|not found in the provided package locations/i.test(output)) return 'not-found';
   if (/build backend returned an error|Failed to build|subprocess-exited-with-error|metadata-generation-failed|Failed building wheel/i.test(output)) return 'build-failed';
@@ -53,6 +55,8 @@ export function installHint(cause: InstallFailureCause, message: string, python?
       return 'A requirement line does not parse: fix it in the file named above (PEP 508: name, extras, version specifiers).';
     case 'disk-full':
       return 'The disk is full: free space (the installer\'s cache can be moved with providers.uv.cacheDir / UV_CACHE_DIR), then run `pymgr setup` again.';
+    case 'tls':
+      return `The index's TLS certificate is not trusted where the installer runs (a TLS-inspecting proxy, a private CA). In a container pymgr carries the host's CA bundle in unless docker.inherit leaves out \`ca\` (default: [ca, proxy, index]); on the host set SSL_CERT_FILE (uv) and PIP_CERT (pip) to a bundle that holds the CA.`;
     case 'no-pip':
       return 'The venv has no pip, which this manager installs with: run `pymgr setup` again (pymgr adds pip or rebuilds the venv).';
     default:

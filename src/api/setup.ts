@@ -38,6 +38,22 @@ async function copyManagersIn(ctx: ProviderContext, wantsMise: boolean): Promise
 }
 
 /**
+ * The host's CA bundle, proxy and index variables for the managers' commands in a container
+ * (config docker.inherit): the context's executor runs them with those variables from here on.
+ */
+async function inheritIntoContainer(ctx: ProviderContext, hostEnv?: Record<string, string | undefined>): Promise<void> {
+  const kinds = ctx.config.docker.inherit;
+  if (kinds.length === 0) return;
+  const { DockerExecutor } = await import('../docker/docker-executor.js');
+  if (!(ctx.executor instanceof DockerExecutor)) return;
+  const { inheritHostSettings } = await import('../docker/inherit.js');
+  const inherited = await inheritHostSettings(ctx.executor, kinds, { toolsDir: ctx.toolsDir, hostEnv: hostEnv ?? process.env });
+  if (inherited.settings.length === 0) return;
+  ctx.executor = ctx.executor.withEnv(inherited.env);
+  ctx.progress({ step: 'manager', message: `from the host (docker.inherit): ${inherited.settings.map((s) => (s.kind === 'ca' ? `CA bundle ${s.what} from ${s.from}` : s.what)).join(', ')}` });
+}
+
+/**
  * pymgr's main job: a verified, isolated venv for the project. Loads config, detects the project,
  * picks and ensures the manager, ensures a Python, creates or reuses the venv, installs the
  * dependencies, verifies isolation with the venv's own interpreter and records state.
@@ -64,6 +80,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const root = detection.reasons.find((r) => r.rule === 'project-root');
   ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}${root ? ` (${root.message.replace(/^project root \S+: /, '')})` : ''}${describeSelection(detection.plan.steps)}` });
   if (executor.kind === 'docker' && options.copyHostTools !== false) await copyManagersIn(ctx, detection.hasMiseConfig);
+  if (executor.kind === 'docker') await inheritIntoContainer(ctx, options.env);
   const choice = await selectProvider(detection, config, available, describeOrigin(resolved, 'provider'));
   const provider = await providerFor(choice.name);
   const request = detection.python;

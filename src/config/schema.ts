@@ -134,6 +134,10 @@ export const configSchema = z
           .regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/, 'uid:gid, uid, or a user name')
           .optional()
           .describe('In a container: run the managers as this user (uid:gid); the venv is owned by it.'),
+        inherit: z
+          .array(z.enum(['ca', 'proxy', 'index']))
+          .default(['ca', 'proxy', 'index'])
+          .describe("In a container: what the managers' commands get from the host — its CA bundle (copied in), its proxy variables, its index variables (PIP_INDEX_URL, UV_INDEX_URL, ...)."),
       })
       .prefault({}),
     verify: z

@@ -459,6 +459,14 @@ export class DockerExecutor implements Executor {
   }
 
   /**
+   * This container and user, with `env` laid over every exec's variables (what the managers'
+   * commands inherit from the host, docker/inherit.ts). Shares what was learnt and counted.
+   */
+  withEnv(env: Record<string, string | undefined>): DockerExecutor {
+    return new DockerExecutor(this.client, this.container, this.info, { env: { ...this.envOverlay, ...env }, user: this.user, killGraceMs: this.killGraceMs }, this.execCount, this.reads);
+  }
+
+  /**
    * This container, with every exec and file operation run as `user` (`uid[:gid]` or a name). A
    * user without a home in the container's /etc/passwd (a bare uid in a root image) and without a
    * `HOME` it can write gets a private one, `/tmp/pymgr-home-<uid>` (mode 0700, made by that
