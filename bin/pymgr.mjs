@@ -1,15 +1,28 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli.js';
 
+let finished = false;
+
 // A reader that went away (`pymgr config | head`) is not an error: stop quietly.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (err.code === 'EPIPE') {
+      finished = true;
+      process.exit(process.exitCode ?? 0);
+    }
     throw err;
   });
 }
 
+// Never a silent success: a command whose work stopped before it finished (nothing left to wait
+// on, e.g. a connection that no longer holds the process) exits 1 and says so.
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write('pymgr: internal error: the command stopped before it finished\n');
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`pymgr: internal error: ${err?.stack ?? err}\n`); process.exitCode = 1; },
+  (code) => { finished = true; process.exitCode = code; },
+  (err) => { finished = true; process.stderr.write(`pymgr: internal error: ${err?.stack ?? err}\n`); process.exitCode = 1; },
 );

@@ -6,6 +6,8 @@
 #   - pyenv: the machine's ~/.pyenv (used as a local source; never modified);
 #   - the Docker engine (docker.io from Debian, dockerd started in the background) and the
 #     debootstrap base image the container tests use;
+#   - an SSH engine in front of it (openssh-server from Debian on 127.0.0.1:2222, an ssh-agent
+#     holding a generated client key): scripts/ssh-engine.sh;
 #   - CPython build dependencies for the one test that really builds a Python with pyenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,8 @@ fi
 # Docker engine and the base image.
 bash scripts/docker-engine.sh
 bash scripts/docker-base-image.sh
+# The SSH engine (sshd on 127.0.0.1, an agent with the client key) in front of it.
+bash scripts/ssh-engine.sh
 
 # The built CLI (npm ci runs it through `prepare`; rebuild when sources are newer).
 [ -f dist/cli.js ] || npm run build
@@ -46,4 +50,5 @@ printf 'pyenv     %s\n' "$("${PYENV_ROOT:-$HOME/.pyenv}/bin/pyenv" --version 2>/
 printf 'pythons   %s\n' "$(ls "${PYENV_ROOT:-$HOME/.pyenv}/versions" 2>/dev/null | tr '\n' ' ')"
 printf 'git       %s\n' "$(git --version)"
 printf 'docker    %s\n' "$(docker version --format 'client {{.Client.Version}}, engine {{.Server.Version}}' 2>/dev/null || echo 'engine not answering')"
+printf 'sshd      %s\n' "$(dpkg-query -W -f '${Version}' openssh-server 2>/dev/null || echo MISSING)"
 printf '\n'

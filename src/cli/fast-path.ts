@@ -225,7 +225,7 @@ async function containerExecutor(
   const executor: Pick<Executor, 'exec'> = {
     async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
       const vars = Object.entries(options.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-      const r = await liteExec(connection, container, [file, ...args], { env: vars, user: docker.user, timeoutMs: options.timeoutMs });
+      const r = await liteExec(connection, container, [file, ...args], { env: vars, user: docker.user, timeoutMs: options.timeoutMs, hostEnv: env });
       if (r) trips += 1;
       return { command: [file, ...args], exitCode: r ? 0 : 1, stdout: r?.stdout ?? '', stderr: r?.stderr ?? '', timedOut: false };
     },

@@ -22,7 +22,9 @@ export type EngineConnection =
       /** `https` when TLS is on (DOCKER_TLS_VERIFY); then `certPath` holds ca.pem, cert.pem, key.pem. */
       protocol: 'http' | 'https';
       certPath?: string;
-    };
+    }
+  /** `ssh://user@host:port`: `docker system dial-stdio` over SSH (docker/ssh-transport.ts). */
+  | { kind: 'ssh'; host: string; port: number; username: string };
 
 /** The URL-like text of a connection, for messages: `unix:///var/run/docker.sock`, `tcp://h:2376`. */
 export function describeConnection(connection: EngineConnection): string {
@@ -33,6 +35,8 @@ export function describeConnection(connection: EngineConnection): string {
       return `npipe://${connection.socketPath}`;
     case 'tcp':
       return `${connection.protocol === 'https' ? 'tcp+tls' : 'tcp'}://${connection.host}:${connection.port}`;
+    case 'ssh':
+      return `ssh://${connection.username}@${connection.host}:${connection.port}`;
   }
 }
 
@@ -158,10 +162,15 @@ export interface DockerClient {
 type Dockerode = import('dockerode');
 
 /** Connect a {@link DockerClient} to `connection` (loads dockerode on first use). Does not ping. */
-export async function connectDockerClient(connection: EngineConnection): Promise<DockerClient> {
+export async function connectDockerClient(connection: EngineConnection, env: Record<string, string | undefined> = process.env): Promise<DockerClient> {
   const { default: Docker } = await import('dockerode');
   let options: import('dockerode').DockerOptions;
-  if (connection.kind === 'tcp') {
+  if (connection.kind === 'ssh') {
+    const { createSshAgent } = await import('./ssh-transport.js');
+    const agent = await createSshAgent(connection, { env });
+    // Plain HTTP on channels of one SSH connection: the agent makes every connection.
+    options = { protocol: 'http', host: 'docker', port: 80, agent } as import('dockerode').DockerOptions;
+  } else if (connection.kind === 'tcp') {
     options = { host: connection.host, port: connection.port, protocol: connection.protocol };
     if (connection.protocol === 'https' && connection.certPath) {
       const dir = connection.certPath;

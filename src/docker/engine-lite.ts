@@ -5,14 +5,16 @@
  * nor a container inspect nor the exec's exit status: the program it runs reports its own outcome
  * on stdout, and any doubt sends the caller down the full path, which uses dockerode (DockerClient).
  *
- * Plain connections only (a unix socket, `tcp://` without TLS); for anything else this answers
- * `undefined` and the caller takes the full path.
+ * A unix socket, `tcp://` without TLS, or `ssh://` (the same two requests on channels of one SSH
+ * connection); for TLS or a pipe this answers `undefined` and the caller takes the full path.
  */
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import type { EngineConnection } from './docker-client.js';
 import { FrameDemuxer } from './demux-stream.js';
 
 export interface LiteExecOptions {
+  /** For an ssh:// engine: the environment its SSH agent and keys are found in (default process.env). */
+  hostEnv?: Record<string, string | undefined>;
   /** `KEY=value` laid over the container's environment. */
   env?: string[];
   user?: string;
@@ -30,14 +32,36 @@ export interface LiteExecResult {
 export async function liteExec(connection: EngineConnection, container: string, cmd: string[], options: LiteExecOptions = {}): Promise<LiteExecResult | undefined> {
   if (connection.kind === 'npipe' || (connection.kind === 'tcp' && connection.protocol !== 'http')) return undefined;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  const created = await call(connection, `/containers/${encodeURIComponent(container)}/exec`, {
+  // Over SSH: the same two requests on channels of one SSH connection (docker/ssh-transport.ts).
+  let agent: (Agent & { close(): void }) | undefined;
+  if (connection.kind === 'ssh') {
+    const { createSshAgent } = await import('./ssh-transport.js');
+    agent = await createSshAgent(connection, { env: options.hostEnv });
+  }
+  try {
+    return await execBoth(connection, container, cmd, options, deadline, agent);
+  } finally {
+    agent?.close();
+  }
+}
+
+async function execBoth(
+  connection: EngineConnection,
+  container: string,
+  cmd: string[],
+  options: LiteExecOptions,
+  deadline: number,
+  agent: Agent | undefined,
+): Promise<LiteExecResult | undefined> {
+  const call = (path: string, body: unknown) => post(connection, path, body, deadline, agent);
+  const created = await call(`/containers/${encodeURIComponent(container)}/exec`, {
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
     Cmd: cmd,
     ...(options.env?.length ? { Env: options.env } : {}),
     ...(options.user ? { User: options.user } : {}),
-  }, deadline);
+  });
   if (!created || created.status !== 201) return undefined;
   let id: string;
   try {
@@ -45,7 +69,7 @@ export async function liteExec(connection: EngineConnection, container: string, 
   } catch {
     return undefined;
   }
-  const started = await call(connection, `/exec/${encodeURIComponent(id)}/start`, { Detach: false, Tty: false }, deadline);
+  const started = await call(`/exec/${encodeURIComponent(id)}/start`, { Detach: false, Tty: false });
   if (!started || started.status !== 200) return undefined;
   const demux = new FrameDemuxer();
   const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
@@ -55,9 +79,16 @@ export async function liteExec(connection: EngineConnection, container: string, 
 }
 
 /** POST a JSON body; the whole response body (an exec's output stream ends with the response). */
-function call(connection: EngineConnection, path: string, body: unknown, deadline: number): Promise<{ status: number; body: Buffer } | undefined> {
+function post(connection: EngineConnection, path: string, body: unknown, deadline: number, agent: Agent | undefined): Promise<{ status: number; body: Buffer } | undefined> {
   const data = Buffer.from(JSON.stringify(body));
-  const where = connection.kind === 'tcp' ? { host: connection.host, port: connection.port } : { socketPath: connection.socketPath };
+  const where = agent
+    ? { agent, host: 'docker' }
+    : connection.kind === 'tcp'
+      ? { host: connection.host, port: connection.port }
+      : connection.kind === 'ssh'
+        ? undefined
+        : { socketPath: connection.socketPath };
+  if (!where) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const req = request(
       { ...where, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, Host: 'docker' } },

@@ -9,7 +9,7 @@
  * is an error, never a silent switch to `/var/run/docker.sock` (which may be another engine).
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { PymgrError } from '../errors.js';
 import { connectDockerClient, describeConnection, type DockerClient, type EngineConnection } from './docker-client.js';
@@ -52,7 +52,7 @@ export interface FindEngineOptions {
   /** The strategies, in order (default {@link DEFAULT_ENGINE_STRATEGIES}). */
   strategies?: readonly EngineStrategy[];
   /** How to connect and ping (default: dockerode via {@link connectDockerClient}). */
-  connect?: (connection: EngineConnection) => Promise<DockerClient>;
+  connect?: (connection: EngineConnection, env: Record<string, string | undefined>) => Promise<DockerClient>;
   /** Give up on one ping after this long (default 5000 ms). */
   pingTimeoutMs?: number;
   /** Reuse a client found earlier for the same candidates (default true). */
@@ -69,6 +69,21 @@ export function parseEngineAddress(address: string, env: Record<string, string |
     return { kind: 'unix', socketPath };
   }
   if (text.startsWith('npipe://')) return { kind: 'npipe', socketPath: text.slice('npipe://'.length) };
+  if (text.startsWith('ssh://')) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new Error(`"${address}" is not a valid address (expected ssh://[user@]host[:port])`);
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!host) throw new Error(`"${address}" has no host (expected ssh://[user@]host[:port])`);
+    if (url.password) throw new Error(`"${address}" holds a password: use a key (ssh-agent or ~/.ssh/id_*) instead`);
+    if ((url.pathname && url.pathname !== '/') || url.search) throw new Error(`"${address}" has a path or query; expected ssh://[user@]host[:port]`);
+    const port = url.port ? Number(url.port) : 22;
+    const username = decodeURIComponent(url.username) || env.USER || env.LOGNAME || userInfo().username;
+    return { kind: 'ssh', host, port, username };
+  }
   if (text.startsWith('tcp://') || text.startsWith('http://') || text.startsWith('https://')) {
     let url: URL;
     try {
@@ -88,7 +103,7 @@ export function parseEngineAddress(address: string, env: Record<string, string |
       ...(tls ? { certPath: env.DOCKER_CERT_PATH || join(env.HOME ?? homedir(), '.docker') } : {}),
     };
   }
-  throw new Error(`"${address}" uses an unsupported scheme (supported: unix://, tcp://, npipe://)`);
+  throw new Error(`"${address}" uses an unsupported scheme (supported: unix://, tcp://, ssh://, npipe://)`);
 }
 
 function isTruthy(value: string | undefined): boolean {
@@ -247,7 +262,7 @@ export async function findEngine(options: FindEngineOptions = {}): Promise<Docke
     const cached = useCache ? cache.get(key) : undefined;
     if (cached) return cached;
     try {
-      const client = await connect(connection);
+      const client = await connect(connection, ctx.env);
       await withTimeout(client.ping(), pingTimeoutMs, `no answer within ${pingTimeoutMs} ms`);
       const found = Promise.resolve(client);
       if (useCache) cache.set(key, found);

@@ -64,7 +64,7 @@ describe('findEngine without a working engine', () => {
   it('uses only the engine DOCKER_HOST names: a dead one is an error, the usual sockets are not tried', async () => {
     const tried: string[] = [];
     const connect = async (c: EngineConnection): Promise<DockerClient> => {
-      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
+      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : 'socketPath' in c ? c.socketPath : c.host);
       return { connection: c, ping: async () => Promise.reject(new Error('connect ENOENT')) } as unknown as DockerClient;
     };
     const err = await failure(
@@ -96,7 +96,7 @@ describe('findEngine without a working engine', () => {
   it('records a malformed DOCKER_HOST as a failure and stops there', async () => {
     const tried: string[] = [];
     const connect = async (c: EngineConnection): Promise<DockerClient> => {
-      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
+      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : 'socketPath' in c ? c.socketPath : c.host);
       return { connection: c, ping: async () => {} } as unknown as DockerClient;
     };
     const err = await failure(
@@ -114,7 +114,7 @@ describe('findEngine without a working engine', () => {
   it('tries without DOCKER_HOST the usual sockets in order', async () => {
     const tried: string[] = [];
     const connect = async (c: EngineConnection): Promise<DockerClient> => {
-      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : c.socketPath);
+      tried.push(c.kind === 'tcp' ? `${c.host}:${c.port}` : 'socketPath' in c ? c.socketPath : c.host);
       return { connection: c, ping: async () => {} } as unknown as DockerClient;
     };
     const client = await findEngine({ env: {}, platform: 'linux', pathExists: (p) => p === '/var/run/docker.sock', connect });

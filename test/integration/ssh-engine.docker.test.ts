@@ -1,0 +1,97 @@
+/**
+ * A remote engine over SSH (real sshd on 127.0.0.1 from scripts/ssh-engine.sh, the agent holding
+ * the client key, the machine's Docker engine behind it, the built CLI): setup, run and env through
+ * `DOCKER_HOST=ssh://…`, the warm no-op in one exec, and every way the connection can be refused
+ * answered with DOCKER_UNAVAILABLE naming the cause and the fix, nothing changed.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixtureWheels, createTestContainer, ensureBaseImage, findTestEngine, type TestContainer } from '../helpers/docker.js';
+import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
+import { findSshEngine } from '../helpers/ssh.js';
+import { findUv, requireTool } from '../helpers/tools.js';
+
+const engine = await findTestEngine();
+const hasDocker = requireTool('Docker engine', engine);
+const ssh = findSshEngine();
+const hasSsh = requireTool('the SSH engine (scripts/ssh-engine.sh: sshd on 127.0.0.1 and its agent)', ssh);
+const hasUv = requireTool('uv', findUv());
+
+const PROJECT = '/work/project';
+
+describe.skipIf(!hasDocker || !hasSsh || !hasUv)('an engine over SSH (real sshd, real engine)', () => {
+  let box: TestContainer;
+  let project: string;
+  beforeAll(async () => {
+    await ensureBaseImage(engine!);
+    const wheels = buildFixtureWheels(makeTemp('pymgr-wheels-'));
+    project = copyFixture('requirements');
+    box = await createTestContainer(engine!, { binds: [`${project}:${PROJECT}`, `${wheels}:/wheels:ro`] });
+  });
+  afterAll(async () => {
+    await box?.remove();
+    cleanupTemp();
+  });
+
+  const over = (extra: Record<string, string | undefined> = {}) => ({ env: { DOCKER_HOST: ssh!.url, ...ssh!.env, ...extra } });
+  const offline = ['--offline', '--find-links', '/wheels'];
+
+  it('setup, run and env through DOCKER_HOST=ssh://; the warm no-op is one exec', async () => {
+    const s = await runCli(['setup', PROJECT, '--docker', box.name, '--provider', 'uv', ...offline, '--json'], over());
+    expect(s.code, s.stderr + s.stdout).toBe(0);
+    expect(JSON.parse(s.stdout)).toMatchObject({ venv: { action: 'created', path: `${PROJECT}/.venv` }, isolation: { verified: true } });
+    const r = await runCli(['run', PROJECT, '--docker', box.name, '--', 'python', '-c', 'import six, sys; print(sys.prefix)'], over());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${PROJECT}/.venv`);
+    const e = await runCli(['env', PROJECT, '--docker', box.name, ...offline, '--json'], over());
+    expect(JSON.parse(e.stdout)).toMatchObject({ state: 'ready' });
+    // The same command again: the fast path, over the same SSH engine, in one exec.
+    const again = await runCli(['setup', PROJECT, '--docker', box.name, '--provider', 'uv', ...offline, '--json'], over());
+    const warm = JSON.parse(again.stdout);
+    expect(warm, again.stdout).toMatchObject({ venv: { action: 'reused' }, isolation: { verified: true } });
+    expect(warm.roundTrips).toBeLessThanOrEqual(2);
+  });
+
+  describe('refused connections: DOCKER_UNAVAILABLE with the cause and the fix, nothing changed', () => {
+    const refused = async (url: string, extra: Record<string, string | undefined> = {}) => {
+      const fresh = copyFixture('requirements');
+      const res = await runCli(['setup', PROJECT, '--docker', box.name, '--json'], { env: { DOCKER_HOST: url, ...ssh!.env, ...extra }, cwd: fresh });
+      expect(res.code, res.stdout + res.stderr).toBe(1);
+      const err = JSON.parse(res.stdout).error;
+      expect(err.code).toBe('DOCKER_UNAVAILABLE');
+      expect(existsSync(join(fresh, '.venv'))).toBe(false);
+      return err.message as string;
+    };
+    /** A home with an .ssh of its own: known_hosts copied from root's (or not), an id_ed25519 (or not). */
+    const home = (opts: { knownHosts: boolean; key: boolean }) => {
+      const h = makeTemp('pymgr-home-');
+      mkdirSync(join(h, '.ssh'), { mode: 0o700 });
+      if (opts.knownHosts) copyFileSync(join(homedir(), '.ssh', 'known_hosts'), join(h, '.ssh', 'known_hosts'));
+      if (opts.key) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(h, '.ssh', 'id_ed25519')]);
+      return h;
+    };
+
+    it('a host nobody listens on: unreachable', async () => {
+      expect(await refused('ssh://root@127.0.0.1:1')).toMatch(/ssh to root@127\.0\.0\.1:1: host unreachable \(ECONNREFUSED\)/);
+    });
+    it('a key the host does not accept: refused, with where to put the key', async () => {
+      const msg = await refused(ssh!.url, { SSH_AUTH_SOCK: undefined, HOME: home({ knownHosts: true, key: true }) });
+      expect(msg).toMatch(/the key was refused \(add your public key to ~root\/\.ssh\/authorized_keys/);
+    });
+    it('no key at all: says to start the agent', async () => {
+      expect(await refused(ssh!.url, { SSH_AUTH_SOCK: undefined, HOME: home({ knownHosts: true, key: false }) })).toMatch(/no SSH key to offer/);
+    });
+    it('a host key that is not in known_hosts: refused before any key is offered, with ssh-keyscan', async () => {
+      const msg = await refused(ssh!.url, { HOME: home({ knownHosts: false, key: false }) });
+      expect(msg).toMatch(/its host key is unknown \(\[127\.0\.0\.1\]:\d+ is not in/);
+      expect(msg).toContain(`ssh-keyscan -p ${ssh!.port} 127.0.0.1 >> ~/.ssh/known_hosts`);
+    });
+    it('malformed ssh:// addresses', async () => {
+      expect(await refused('ssh://')).toMatch(/has no host|not a valid address/);
+      expect(await refused('ssh://root:pw@127.0.0.1:2222')).toMatch(/holds a password: use a key/);
+    });
+  });
+});
