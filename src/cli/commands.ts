@@ -20,6 +20,7 @@ interface GlobalOpts {
   user?: string;
   findLinks?: string[];
   docker?: string;
+  engine?: string;
   fix?: boolean;
   all?: boolean;
   frozen?: boolean;
@@ -107,9 +108,12 @@ async function executorFor(o: GlobalOpts): Promise<Executor | undefined> {
   if (o.user !== undefined && !o.docker) {
     throw new PymgrError('USAGE', '--user needs --docker: on the host pymgr runs as the user who runs it', { hint: 'Run pymgr as that user instead.' });
   }
+  if (o.engine !== undefined && !o.docker) {
+    throw new PymgrError('USAGE', '--engine needs --docker: it says which engine runs the container', { hint: 'pymgr setup /work/app --docker my-container --engine ssh://me@gpu-1' });
+  }
   if (!o.docker) return undefined;
   const { DockerExecutor } = await import('../docker/docker-executor.js');
-  return DockerExecutor.connect(o.docker);
+  return DockerExecutor.connect(o.docker, o.engine !== undefined ? { engine: { engine: o.engine } } : {});
 }
 
 /**
@@ -131,7 +135,7 @@ async function commonOptions(dir: string | undefined, o: GlobalOpts, executor?: 
 
 /** One-line examples shown by every command's --help (the README's CLI section lists them too). */
 export const EXAMPLES: Record<string, string[]> = {
-  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup --deep', 'pymgr setup /work/app --docker my-container'],
+  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup --deep', 'pymgr setup /work/app --docker my-container', 'pymgr setup /work/app --docker my-container --engine ssh://me@gpu-1'],
   run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V', 'pymgr run --sync -- python -m pytest'],
   env: ['pymgr env', 'pymgr env --json'],
   detect: ['pymgr detect', 'pymgr detect path/to/project --json'],
@@ -167,6 +171,7 @@ function addCommon(cmd: Command, opts: { dir?: boolean; config?: boolean; json?:
       .option('--group <name>', 'install this dependency group (repeatable)', repeatable)
       .option('--dev', 'install development dependencies (the dev group, rye\'s dev lock)')
       .option('--docker <container>', 'run inside this Docker container (id or name)')
+      .option('--engine <context|url>', 'with --docker: the engine, a Docker context name or an address (unix://, tcp://, ssh://user@host); default DOCKER_HOST, DOCKER_CONTEXT, the usual sockets')
       .option('--user <uid:gid>', 'with --docker: run the managers in the container as this user (docker.user)');
   }
   return cmd;
@@ -217,7 +222,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       // Warm no-op fast path: nothing heavy is loaded unless something changed (in a container:
       // one exec, see cli/fast-path.ts). main() already tried it for a plain `setup [dir] [--json]
       // [--docker <c>]` (the same key): not twice.
-      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o), ...(o.docker ? { docker: o.docker } : {}) };
+      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o), ...(o.docker ? { docker: o.docker } : {}), ...(o.engine ? { engine: o.engine } : {}) };
       const { tryQuickReuse } = await import('./fast-path.js');
       const quick = opts.fastPathTried || o.deep ? undefined : await tryQuickReuse(quickKey);
       if (quick) {

@@ -26,7 +26,7 @@ import { inspectVenv } from '../core/verify.js';
 import { redact } from '../redact.js';
 
 const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
-const ENV_NAMES = ['PATH', 'HOME', 'DOCKER_HOST'];
+const ENV_NAMES = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG'];
 
 export interface QuickKeyInput {
   projectDir: string;
@@ -35,6 +35,8 @@ export interface QuickKeyInput {
   env?: Record<string, string | undefined>;
   /** `--docker <container>`: the container as named (its paths are the container's). */
   docker?: string;
+  /** `--engine`: the engine that runs it (a context name or an address). */
+  engine?: string;
 }
 
 /** A container's fast path: where the checks ran, to be sure the next one runs in the same container. */
@@ -71,7 +73,7 @@ export function quickKey(input: QuickKeyInput): string {
     .map((k) => [k, env[k]]);
   return createHash('sha256')
     // Credentials are left out (a record's name must not let anyone check a guessed password).
-    .update(JSON.stringify({ v: 1, dir: input.docker ? input.projectDir : resolve(input.projectDir), docker: input.docker ?? null, flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
+    .update(JSON.stringify({ v: 1, dir: input.docker ? input.projectDir : resolve(input.projectDir), docker: input.docker ?? null, engine: input.engine ?? null, flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
     .digest('hex')
     .slice(0, 32);
 }
@@ -171,7 +173,7 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
     let cost: { execs: number; roundTrips?: number };
     if (key.docker && record.docker) {
       // A container: the watch list, the state and the checks in one exec of the venv's interpreter.
-      const there = await containerExecutor(key.docker, record.docker, env);
+      const there = await containerExecutor(key.docker, record.docker, env, key.engine);
       if (!there) return undefined;
       check = await inspectVenv(there.executor, record.venvPath, record.expected ?? [], {
         ...options,
@@ -216,10 +218,11 @@ async function containerExecutor(
   container: string,
   docker: QuickDocker,
   env: Record<string, string | undefined>,
+  engine: string | undefined,
 ): Promise<{ executor: Executor; roundTrips: () => number } | undefined> {
   const { firstEngineCandidate } = await import('../docker/find-engine.js');
   const { liteExec } = await import('../docker/engine-lite.js');
-  const connection = firstEngineCandidate({ env });
+  const connection = firstEngineCandidate({ env, engine });
   if (!connection) return undefined;
   let trips = 0;
   const executor: Pick<Executor, 'exec'> = {

@@ -8,7 +8,8 @@
  * with the docker CLI: `DOCKER_HOST=unix:///x.sock` means "that engine", so a dead or malformed one
  * is an error, never a silent switch to `/var/run/docker.sock` (which may be another engine).
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { PymgrError } from '../errors.js';
@@ -127,12 +128,80 @@ function socketStrategy(name: string, pathOf: (ctx: EngineContext) => string | u
   };
 }
 
-/** The explicit setting (`engine` option or config). */
+/** `DOCKER_CONFIG`, else `~/.docker`: where the docker CLI keeps its config and its contexts. */
+function dockerConfigDir(ctx: EngineContext): string {
+  return ctx.env.DOCKER_CONFIG || join(ctx.homeDir, '.docker');
+}
+
+/**
+ * The engine of a Docker context, from the docker CLI's context store: the endpoint in
+ * `contexts/meta/<sha256 of the name>/meta.json`, its TLS files in `contexts/tls/<same>/docker/`.
+ * `default` is the usual sockets (`undefined`). An unknown context is an error naming the store.
+ */
+export function resolveDockerContext(name: string, ctx: EngineContext): EngineConnection | undefined {
+  if (name === 'default') return undefined;
+  const id = createHash('sha256').update(name).digest('hex');
+  const store = join(dockerConfigDir(ctx), 'contexts');
+  let meta: { Name?: string; Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };
+  try {
+    meta = JSON.parse(readFileSync(join(store, 'meta', id, 'meta.json'), 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`no Docker context named "${name}" in ${store} (\`docker context ls\` lists them)`);
+    throw new Error(`the Docker context "${name}" cannot be read (${join(store, 'meta', id, 'meta.json')}: ${(err as Error).message})`);
+  }
+  const host = meta.Endpoints?.docker?.Host;
+  if (!host) throw new Error(`the Docker context "${name}" names no docker endpoint`);
+  const tls = join(store, 'tls', id, 'docker');
+  const hasTls = ['ca.pem', 'cert.pem', 'key.pem'].every((f) => ctx.pathExists(join(tls, f)));
+  const connection = parseEngineAddress(host, {});
+  if (connection.kind === 'tcp' && hasTls && !meta.Endpoints?.docker?.SkipTLSVerify) return { ...connection, protocol: 'https', certPath: tls, ...(connection.port === 2375 && !/:\d+$/.test(host) ? { port: 2376 } : {}) };
+  return connection;
+}
+
+/** The context the docker CLI would use: `DOCKER_CONTEXT`, else `currentContext` of its config.json. */
+function currentDockerContext(ctx: EngineContext): { name: string; from: string } | undefined {
+  if (ctx.env.DOCKER_CONTEXT) return { name: ctx.env.DOCKER_CONTEXT, from: 'DOCKER_CONTEXT' };
+  const file = join(dockerConfigDir(ctx), 'config.json');
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { currentContext?: string }).currentContext;
+    return name ? { name, from: `currentContext in ${file}` } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The explicit setting (`--engine`, the `engine` option): a context name, or an address
+ * (`unix://`, `tcp://`, `ssh://`, a socket path).
+ */
 export const explicitEngineStrategy: EngineStrategy = {
   name: 'explicit setting',
   decisive: true,
-  find: (ctx) => (ctx.engine ? parseEngineAddress(ctx.engine, ctx.env) : undefined),
+  find: (ctx) => {
+    if (!ctx.engine) return undefined;
+    if (ctx.engine.includes('://') || ctx.engine.startsWith('/')) return parseEngineAddress(ctx.engine, ctx.env);
+    const found = resolveDockerContext(ctx.engine, ctx);
+    if (!found) throw new Error('the default context is the usual sockets: leave --engine out');
+    return found;
+  },
   whyNot: () => 'not set',
+};
+
+/** The Docker context `DOCKER_CONTEXT` or the docker CLI's config names (after DOCKER_HOST, as the docker CLI). */
+export const dockerContextStrategy: EngineStrategy = {
+  name: 'Docker context',
+  decisive: true,
+  find: (ctx) => {
+    const current = currentDockerContext(ctx);
+    if (!current || current.name === 'default') return undefined;
+    try {
+      return resolveDockerContext(current.name, ctx);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (named by ${current.from})`);
+    }
+  },
+  whyNot: (ctx) => (currentDockerContext(ctx)?.name === 'default' ? 'the default context' : 'none set (DOCKER_CONTEXT, currentContext)'),
 };
 
 /** `DOCKER_HOST` (unix:// and tcp://; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS). */
@@ -166,6 +235,7 @@ export const windowsPipeStrategy: EngineStrategy = {
 export const DEFAULT_ENGINE_STRATEGIES: readonly EngineStrategy[] = [
   explicitEngineStrategy,
   dockerHostStrategy,
+  dockerContextStrategy,
   systemSocketStrategy,
   rootlessSocketStrategy,
   desktopSocketStrategy,
@@ -276,7 +346,7 @@ export async function findEngine(options: FindEngineOptions = {}): Promise<Docke
     (a) => `  - ${a.strategy}${a.address ? ` (${a.address})` : ''}: ${a.outcome === 'skipped' ? 'skipped, ' : ''}${a.reason}`,
   );
   const hint = decidedBy
-    ? `${decidedBy === 'DOCKER_HOST' ? 'DOCKER_HOST' : 'The explicit engine setting'} names the engine to use, so no other was tried: ` +
+    ? `${decidedBy === 'DOCKER_HOST' ? 'DOCKER_HOST' : decidedBy === 'Docker context' ? 'The Docker context (DOCKER_CONTEXT, or currentContext in the docker config)' : 'The explicit engine setting'} names the engine to use, so no other was tried: ` +
       'start that engine (e.g. `dockerd`; in this repo `scripts/docker-engine.sh`), correct the address, ' +
       'or unset it to use the usual sockets (/var/run/docker.sock, ...).'
     : 'Start the Docker engine (e.g. `sudo dockerd &` or `systemctl start docker`; in this repo `scripts/docker-engine.sh`), ' +

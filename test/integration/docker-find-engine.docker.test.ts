@@ -50,6 +50,7 @@ describe('findEngine without a working engine', () => {
     expect(attempts.map((a) => [a.strategy, a.outcome])).toEqual([
       ['explicit setting', 'skipped'],
       ['DOCKER_HOST', 'skipped'],
+      ['Docker context', 'skipped'],
       ['/var/run/docker.sock', 'skipped'],
       ['$XDG_RUNTIME_DIR/docker.sock', 'skipped'],
       ['~/.docker/run/docker.sock', 'skipped'],
@@ -75,6 +76,7 @@ describe('findEngine without a working engine', () => {
     expect(attempts.map((a) => [a.strategy, a.outcome])).toEqual([
       ['explicit setting', 'skipped'],
       ['DOCKER_HOST', 'failed'],
+      ['Docker context', 'skipped'],
       ['/var/run/docker.sock', 'skipped'],
       ['$XDG_RUNTIME_DIR/docker.sock', 'skipped'],
       ['~/.docker/run/docker.sock', 'skipped'],
@@ -101,14 +103,14 @@ describe('findEngine without a working engine', () => {
     };
     const err = await failure(
       findEngine({
-        env: { DOCKER_HOST: 'ssh://user@host' },
+        env: { DOCKER_HOST: 'ftp://user@host' },
         platform: 'linux',
         pathExists: (p) => p === '/var/run/docker.sock',
         connect,
       }),
     );
     expect(tried).toEqual([]);
-    expect(err.message).toContain('DOCKER_HOST: "ssh://user@host" uses an unsupported scheme');
+    expect(err.message).toContain('DOCKER_HOST: "ftp://user@host" uses an unsupported scheme');
   });
 
   it('tries without DOCKER_HOST the usual sockets in order', async () => {
@@ -172,7 +174,8 @@ describe('findEngine without a working engine', () => {
       certPath: '/home/u/.docker',
     });
     expect(() => parseEngineAddress('unix://relative.sock')).toThrow(/absolute/);
-    expect(() => parseEngineAddress('ssh://u@h')).toThrow(/unsupported scheme/);
+    expect(() => parseEngineAddress('ftp://u@h')).toThrow(/unsupported scheme/);
+    expect(parseEngineAddress('ssh://u@h')).toEqual({ kind: 'ssh', host: 'h', port: 22, username: 'u' });
   });
 });
 

@@ -55,6 +55,33 @@ describe.skipIf(!hasDocker || !hasSsh || !hasUv)('an engine over SSH (real sshd,
     expect(warm.roundTrips).toBeLessThanOrEqual(2);
   });
 
+  it('through a Docker context that names it: DOCKER_CONTEXT, the docker config\'s currentContext, --engine <name>', async () => {
+    // A context store of the test's own (DOCKER_CONFIG), made by the docker CLI itself.
+    const config = makeTemp('pymgr-docker-config-');
+    const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_CONFIG: config, DOCKER_HOST: '' }, encoding: 'utf8' });
+    docker('context', 'create', 'gpu-box', '--docker', `host=${ssh!.url}`);
+    const base = { DOCKER_CONFIG: config, DOCKER_HOST: undefined, ...ssh!.env };
+    const detect = (env: Record<string, string | undefined>, ...extra: string[]) => runCli(['detect', PROJECT, '--docker', box.name, ...extra, '--json'], { env: { ...base, ...env } });
+    const viaEnv = await detect({ DOCKER_CONTEXT: 'gpu-box' });
+    expect(viaEnv.code, viaEnv.stderr + viaEnv.stdout).toBe(0);
+    expect(JSON.parse(viaEnv.stdout)).toMatchObject({ projectDir: PROJECT, projectType: 'requirements' });
+    docker('context', 'use', 'gpu-box');
+    expect((await detect({})).code).toBe(0);
+    // Through the context only: the local socket is not what answered (a context naming a dead SSH port fails).
+    docker('context', 'create', 'dead-box', '--docker', 'host=ssh://root@127.0.0.1:1');
+    const dead = await detect({ DOCKER_CONTEXT: 'dead-box' });
+    expect(dead.code).toBe(1);
+    // (A user name in an address is shown as *** like any credential in a URL.)
+    expect(JSON.parse(dead.stdout).error.message).toMatch(/Docker context \(ssh:\/\/\S+@127\.0\.0\.1:1\): ssh to root@127\.0\.0\.1:1: host unreachable/);
+    // --engine names a context (or an address), over whatever the environment says.
+    expect((await detect({ DOCKER_CONTEXT: 'dead-box' }, '--engine', 'gpu-box')).code).toBe(0);
+    const unknown = await detect({}, '--engine', 'no-such-box');
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: 'DOCKER_UNAVAILABLE', message: expect.stringContaining('no Docker context named "no-such-box"') });
+    const bad = await detect({ DOCKER_CONTEXT: 'no-such-box' });
+    expect(JSON.parse(bad.stdout).error.message).toContain('(named by DOCKER_CONTEXT)');
+  });
+
   describe('refused connections: DOCKER_UNAVAILABLE with the cause and the fix, nothing changed', () => {
     const refused = async (url: string, extra: Record<string, string | undefined> = {}) => {
       const fresh = copyFixture('requirements');
