@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make a Docker engine usable on this machine, idempotently:
 #   1. install docker.io and debootstrap with apt-get when they are missing;
-#   2. start dockerd in the background when the engine does not answer;
+#   2. start dockerd in the background when the engine does not answer (the unix socket, and a TLS
+#      listener on 127.0.0.1:2376 with certificates from scripts/docker-tls.sh);
 #   3. wait up to 60 s for it to answer, and fail loudly otherwise.
 # Needs root (or sudo) for steps 1 and 2. Safe to run again: it does nothing when all is well.
 # Environment: PYMGR_DOCKERD_LOG (default /tmp/dockerd.log), PYMGR_DOCKER_WAIT (seconds, default 60).
@@ -44,9 +45,15 @@ logfile="${PYMGR_DOCKERD_LOG:-/tmp/dockerd.log}"
 if pgrep -x dockerd >/dev/null 2>&1; then
   log "dockerd is running but does not answer yet; waiting"
 else
-  log "starting dockerd in the background (log: ${logfile})"
+  # Also a TLS listener on 127.0.0.1:2376 (--tlsverify: clients need a certificate of its CA), with
+  # certificates from scripts/docker-tls.sh; the unix socket is as always.
+  tls_dir="${PYMGR_DOCKER_TLS_DIR:-/run/pymgr-docker-tls}"
+  bash "$(dirname "$0")/docker-tls.sh"
+  tls=(-H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 --tlsverify
+       --tlscacert "$tls_dir/ca.pem" --tlscert "$tls_dir/server-cert.pem" --tlskey "$tls_dir/server-key.pem")
+  log "starting dockerd in the background (log: ${logfile}; TLS on 127.0.0.1:2376)"
   # setsid + nohup: dockerd outlives this script and its terminal.
-  "${SUDO[@]}" setsid nohup dockerd >"${logfile}" 2>&1 </dev/null &
+  "${SUDO[@]}" setsid nohup dockerd "${tls[@]}" >"${logfile}" 2>&1 </dev/null &
 fi
 
 wait_s="${PYMGR_DOCKER_WAIT:-60}"

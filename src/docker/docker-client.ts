@@ -175,7 +175,11 @@ export async function connectDockerClient(connection: EngineConnection, env: Rec
     if (connection.protocol === 'https' && connection.certPath) {
       const dir = connection.certPath;
       const [ca, cert, key] = await Promise.all(
-        ['ca.pem', 'cert.pem', 'key.pem'].map((f) => readFile(join(dir, f))),
+        ['ca.pem', 'cert.pem', 'key.pem'].map((f) =>
+          readFile(join(dir, f)).catch((err: NodeJS.ErrnoException) => {
+            throw new Error(`${dir} has no ${f} (${err.code ?? err.message}): DOCKER_CERT_PATH (or the context's TLS files) must hold ca.pem, cert.pem and key.pem`);
+          }),
+        ),
       );
       options = { ...options, ca, cert, key };
     }
