@@ -21,6 +21,7 @@ interface GlobalOpts {
   findLinks?: string[];
   docker?: string;
   engine?: string;
+  upload?: string;
   fix?: boolean;
   all?: boolean;
   frozen?: boolean;
@@ -135,7 +136,7 @@ async function commonOptions(dir: string | undefined, o: GlobalOpts, executor?: 
 
 /** One-line examples shown by every command's --help (the README's CLI section lists them too). */
 export const EXAMPLES: Record<string, string[]> = {
-  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup --deep', 'pymgr setup /work/app --docker my-container', 'pymgr setup /work/app --docker my-container --engine ssh://me@gpu-1'],
+  setup: ['pymgr setup', 'pymgr setup path/to/project --python 3.12', 'pymgr setup --provider pyenv --extra test --dev', 'pymgr setup --frozen', 'pymgr setup --deep', 'pymgr setup /work/app --docker my-container', 'pymgr setup /work/app --docker my-container --engine ssh://me@gpu-1', 'pymgr setup ./app --docker my-container --upload /work/app'],
   run: ['pymgr run -- python -m pytest', 'pymgr run path/to/project -- python -V', 'pymgr run --sync -- python -m pytest'],
   env: ['pymgr env', 'pymgr env --json'],
   detect: ['pymgr detect', 'pymgr detect path/to/project --json'],
@@ -217,27 +218,43 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   };
 
   const deepOption = () => new Option('--deep', 'also compare every installed file\'s hash with its RECORD (slower)');
-  addCommon(program.command('setup').description('create or update the project\'s verified venv')).addOption(deepOption()).action(
+  addCommon(program.command('setup').description('create or update the project\'s verified venv'))
+    .addOption(deepOption())
+    .option('--upload <path>', 'with --docker: upload the project (here, on this machine) to this path in the container first; only what changed is sent')
+    .action(
     wrap(async (dir, o) => {
       // Warm no-op fast path: nothing heavy is loaded unless something changed (in a container:
       // one exec, see cli/fast-path.ts). main() already tried it for a plain `setup [dir] [--json]
       // [--docker <c>]` (the same key): not twice.
+      // --upload: the project is here, on the host, and goes to that path in the container first.
+      let uploaded: import('../docker/upload.js').UploadReport | undefined;
+      let executor: Executor | undefined;
+      if (o.upload !== undefined) {
+        if (!o.docker) throw new PymgrError('USAGE', '--upload needs --docker: it is where the project goes in that container', { hint: 'pymgr setup ./app --docker my-container --upload /work/app' });
+        executor = await executorFor(o);
+        const { uploadProject } = await import('../docker/upload.js');
+        uploaded = await uploadProject(executor as import('../docker/docker-executor.js').DockerExecutor, resolvePath(dir ?? '.'), o.upload, { venv: o.venv });
+        if (!o.json) io.stderr(`${paint(io, 'stderr', 'cyan', '•')} ${paint(io, 'stderr', 'dim', 'upload:')} ${uploaded.sent} sent (${uploaded.bytes} bytes), ${uploaded.removed} removed, ${uploaded.unchanged} unchanged → ${uploaded.to}\n`);
+        dir = o.upload;
+      }
+      const withUpload = <T extends object>(r: T) => (uploaded ? { ...r, upload: uploaded } : r);
       const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o), ...(o.docker ? { docker: o.docker } : {}), ...(o.engine ? { engine: o.engine } : {}) };
       const { tryQuickReuse } = await import('./fast-path.js');
-      const quick = opts.fastPathTried || o.deep ? undefined : await tryQuickReuse(quickKey);
+      const quick = (opts.fastPathTried && !uploaded) || o.deep ? undefined : await tryQuickReuse(quickKey);
       if (quick) {
-        printSetupResult(io, quick, !!o.json);
+        printSetupResult(io, withUpload(quick), !!o.json);
         return 0;
       }
       const { setup } = await import('../api/setup.js');
-      const executor = await executorFor(o);
+      executor ??= await executorFor(o);
       const options = {
         ...(await commonOptions(dir, o, executor)),
+        ...(uploaded ? { searchUp: false } : {}),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
       };
       const result = withProcessCost(await setup(options), executor);
       await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, result);
-      printSetupResult(io, result, !!o.json);
+      printSetupResult(io, withUpload(result), !!o.json);
       return 0;
     }),
   );

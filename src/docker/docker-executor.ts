@@ -551,6 +551,26 @@ export class DockerExecutor implements Executor {
   }
 
   /** The executor's user, as uid and gid (for file ownership in archives). */
+  userIds(): Promise<{ uid: number; gid: number }> {
+    return this.resolveIds();
+  }
+
+  /**
+   * Extract a tar archive into the existing directory `dir` (the Engine API's archive endpoint; the
+   * entries' owners as the archive says). What was learnt of `dir` is forgotten.
+   */
+  async putArchive(dir: string, tar: Buffer): Promise<void> {
+    const abs = this.absolute(dir);
+    try {
+      await this.container.putArchive(abs, tar);
+    } catch (err) {
+      const status = statusCodeOf(err);
+      throw fileError(status === 404 ? 'ENOENT' : status === 403 ? 'EACCES' : 'EIO', 'open', abs, messageOf(err), this.description, err);
+    } finally {
+      this.forgetReads([abs]);
+    }
+  }
+
   private resolveIds(): Promise<{ uid: number; gid: number }> {
     this.idsCache ??= (async () => {
       const spec = this.effectiveUser();
