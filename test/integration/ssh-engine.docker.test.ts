@@ -9,7 +9,10 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixtureWheels, createTestContainer, ensureBaseImage, findTestEngine, type TestContainer } from '../helpers/docker.js';
+import { setup } from '../../src/api/setup.js';
+import { ensurePersistentEnv, removePersistentEnv } from '../../src/docker/persistent-env.js';
+import { findEngine } from '../../src/docker/find-engine.js';
+import { buildFixtureWheels, copyPythonVersion, createTestContainer, ensureBaseImage, findHostPyenvPython, findTestEngine, type TestContainer } from '../helpers/docker.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
 import { findSshEngine } from '../helpers/ssh.js';
 import { findUv, requireTool } from '../helpers/tools.js';
@@ -81,6 +84,42 @@ describe.skipIf(!hasDocker || !hasSsh || !hasUv)('an engine over SSH (real sshd,
     const bad = await detect({ DOCKER_CONTEXT: 'no-such-box' });
     expect(JSON.parse(bad.stdout).error.message).toContain('(named by DOCKER_CONTEXT)');
   });
+
+  it('the seed\'s scenario, remote: a persistent env over SSH with a pyenv cache owned by uid 1000 ends verified, no git config written', async () => {
+    const py310 = findHostPyenvPython('3.10');
+    expect(py310, "the host's pyenv with a 3.10 Python").toBeDefined();
+    // The cache: a clone of pyenv with the 3.10 Python, owned by another uid (git calls it dubious).
+    const root = join(makeTemp('pymgr-remote-pyenv-'), 'pyenv');
+    execFileSync('git', ['clone', '--quiet', `file://${py310!.root}`, root], { stdio: ['ignore', 'ignore', 'inherit'] });
+    copyPythonVersion(py310!.dir, join(root, 'versions', py310!.version));
+    execFileSync('chown', ['-R', '1000:1000', root]);
+    const wheels = buildFixtureWheels(makeTemp('pymgr-wheels-'));
+    const client = await findEngine({ engine: ssh!.url, env: { ...process.env, ...ssh!.env }, cache: false });
+    expect(client.connection.kind).toBe('ssh');
+    const name = `pymgr-remote-seed-${process.pid}`;
+    try {
+      const env = await ensurePersistentEnv(
+        {
+          name,
+          image: 'pymgr-test/bookworm:1',
+          project: { source: copyFixture('requirements') },
+          // The Python's RUNPATH names the host root's path: the cache is mounted there.
+          caches: { pyenv: { type: 'bind', source: root, target: py310!.root } },
+          mounts: [{ type: 'bind', source: wheels, target: '/wheels', readOnly: true }],
+        },
+        { engine: client },
+      );
+      const gitConfig = async () => (await env.executor.exec('sh', ['-c', 'cat /root/.gitconfig /etc/gitconfig 2>/dev/null; echo end'])).stdout;
+      const before = await gitConfig();
+      const result = await setup({ projectDir: env.projectDir, executor: env.executor, flags: { provider: 'pyenv', python: '3.10', index: { noIndex: true, findLinks: ['/wheels'] } } });
+      expect(result).toMatchObject({ provider: { name: 'pyenv' }, python: { version: py310!.version }, isolation: { verified: true } });
+      expect(await gitConfig()).toBe(before);
+      expect((await env.executor.exec('git', ['-C', py310!.root, 'rev-parse', 'HEAD'])).exitCode).toBe(128); // still refused: nothing trusted globally
+      expect((await env.executor.exec(`${env.projectDir}/.venv/bin/python`, ['-c', 'import six'])).exitCode).toBe(0);
+    } finally {
+      await removePersistentEnv(name, { engine: client }).catch(() => undefined);
+    }
+  }, 180_000);
 
   describe('refused connections: DOCKER_UNAVAILABLE with the cause and the fix, nothing changed', () => {
     const refused = async (url: string, extra: Record<string, string | undefined> = {}) => {
