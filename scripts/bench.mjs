@@ -306,6 +306,23 @@ async function benchDocker() {
     console.log(`cold  one docker exec: uv venv + pip   ${f(median(cold.raw))}`);
     console.log(`      ratio pymgr / one docker exec    ${ratio(median(cold.pymgr), median(cold.raw))}   (goal <= 1.3x)`);
     console.log(`warm  +20 ms per Engine API request    ${f(median(far))}   round trips ${median(farTrips)}   (goal <= 300 ms)`);
+    // The same container through the SSH engine (scripts/ssh-engine.sh), when it is there.
+    const agent = `${process.env.PYMGR_SSHD_DIR ?? '/run/pymgr-sshd'}/agent.sock`;
+    if (existsSync(agent)) {
+      const sshEnv = { DOCKER_HOST: `ssh://root@127.0.0.1:${process.env.PYMGR_SSHD_PORT ?? 2222}`, SSH_AUTH_SOCK: agent };
+      setup(dir, sshEnv); // records the fast path for this engine (DOCKER_HOST is part of its key)
+      const over = { warm: [], cold: [], coldTrips: [] };
+      for (let i = 0; i < RUNS; i++) {
+        over.warm.push(setup(dir, sshEnv).ms);
+        const c = setup(project(), sshEnv);
+        over.cold.push(c.ms);
+        over.coldTrips.push(c.out.roundTrips);
+      }
+      console.log(`warm  over SSH (ssh://root@127.0.0.1)  ${f(median(over.warm))}   vs the local socket ${ratio(median(over.warm), median(warm.pymgr))}`);
+      console.log(`cold  over SSH                         ${f(median(over.cold))}   vs the local socket ${ratio(median(over.cold), median(cold.pymgr))}   round trips ${median(over.coldTrips)}`);
+    } else {
+      console.log('ssh   skipped (no SSH engine: scripts/ssh-engine.sh)');
+    }
   } finally {
     proxy?.kill();
     docker('rm', '-f', name);
