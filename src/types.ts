@@ -236,6 +236,8 @@ export interface DoctorReport {
   /** The detected project, or why none was detected. */
   project: { type: ProjectType; python: string; pythonSource: string; provider?: { name: ProviderName; reason: string } } | { error: string };
   venv?: { path: string; state: EnvState; detail?: string };
+  /** In a container: the engine (its address, credentials shown as ***), why it was chosen, and the container. */
+  engine?: { address: string; chosenBy: string; container: string };
   managers: DoctorManager[];
   /** Every problem still present (after fixes, when `fix` was given). */
   problems: DoctorProblem[];

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import { defaultConfig, type PymgrConfig } from '../config/schema.js';
 import type { ProjectDetection } from '../detect/detect-project.js';
 import { isPymgrError, PymgrError } from '../errors.js';
+import { redact } from '../redact.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, providerNames, selectProvider } from '../../providers/index.js';
 import { createContext, executorOf, locateProjectDir, resolveProject } from '../core/context.js';
@@ -144,6 +145,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   }
 
   for (let i = 0; i < problems.length; i++) problems[i] = withFix(problems[i], problems[i].subject);
+  const engine = await describeEngine(executor);
 
   return {
     ok: !problems.some((p) => p.severity === 'error'),
@@ -157,10 +159,20 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
         }
       : { error: projectError ?? 'not detected' },
     venv,
+    ...(engine ? { engine } : {}),
     managers,
     problems,
     fixed,
   };
+}
+
+/** In a container: which engine, chosen how (DOCKER_HOST, a Docker context, --engine, a socket). */
+async function describeEngine(executor: Executor): Promise<DoctorReport['engine']> {
+  if (executor.kind !== 'docker') return undefined;
+  const { DockerExecutor } = await import('../docker/docker-executor.js');
+  const { describeConnection } = await import('../docker/docker-client.js');
+  if (!(executor instanceof DockerExecutor)) return undefined;
+  return { address: redact(describeConnection(executor.client.connection)), chosenBy: executor.client.foundBy ?? 'the client given', container: executor.description };
 }
 
 /** The problem, with a generic next step when it came without one: every reported problem has a fix. */

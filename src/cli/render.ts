@@ -39,6 +39,7 @@ export function renderDoctorReport(report: DoctorReport): string {
     if (report.project.provider) lines.push(`  manager: ${report.project.provider.name} (${report.project.provider.reason})`);
   }
   if (report.venv) lines.push(`  venv: ${report.venv.path}: ${report.venv.state}${report.venv.detail ? ` (${report.venv.detail})` : ''}`);
+  if (report.engine) lines.push(`  engine: ${report.engine.address} (chosen by ${report.engine.chosenBy}), ${report.engine.container}`);
   lines.push('');
   lines.push('Managers:');
   for (const m of report.managers) {

@@ -143,6 +143,8 @@ export interface DockerClient {
   readonly connection: EngineConnection;
   /** Counted by the implementation; an exec counts as one operation (callers count it: see DockerExecutor). */
   readonly traffic: EngineTraffic;
+  /** Which discovery strategy found it (`DOCKER_HOST`, `Docker context "gpu" (DOCKER_CONTEXT)`...), set by findEngine. */
+  foundBy?: string;
   /** Resolves when the engine answers; rejects otherwise. */
   ping(): Promise<void>;
   /** A handle; nothing is checked until it is used. */
@@ -191,6 +193,7 @@ export async function connectDockerClient(connection: EngineConnection, env: Rec
 
 class DockerodeClient implements DockerClient {
   readonly traffic: EngineTraffic = { operations: 0, requests: 0 };
+  foundBy?: string;
 
   constructor(
     readonly connection: EngineConnection,

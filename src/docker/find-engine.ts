@@ -36,6 +36,8 @@ export interface EngineStrategy {
   find(ctx: EngineContext): EngineConnection | undefined;
   /** Why it did not apply, for the error message ("not set", "no socket at ..."). */
   whyNot?(ctx: EngineContext): string;
+  /** Why it applied, for `doctor` (`Docker context "gpu" (DOCKER_CONTEXT)`); default: its name. */
+  why?(ctx: EngineContext): string;
   /**
    * When it applies (gives a connection or throws), no later strategy is tried: the user named
    * this engine. The explicit setting and `DOCKER_HOST` are decisive.
@@ -186,6 +188,7 @@ export const explicitEngineStrategy: EngineStrategy = {
     return found;
   },
   whyNot: () => 'not set',
+  why: (ctx) => (ctx.engine && !ctx.engine.includes('://') && !ctx.engine.startsWith('/') ? `Docker context "${ctx.engine}" (--engine)` : '--engine'),
 };
 
 /** The Docker context `DOCKER_CONTEXT` or the docker CLI's config names (after DOCKER_HOST, as the docker CLI). */
@@ -202,6 +205,10 @@ export const dockerContextStrategy: EngineStrategy = {
     }
   },
   whyNot: (ctx) => (currentDockerContext(ctx)?.name === 'default' ? 'the default context' : 'none set (DOCKER_CONTEXT, currentContext)'),
+  why: (ctx) => {
+    const current = currentDockerContext(ctx);
+    return current ? `Docker context "${current.name}" (${current.from})` : 'Docker context';
+  },
 };
 
 /** `DOCKER_HOST` (unix:// and tcp://; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS). */
@@ -334,6 +341,7 @@ export async function findEngine(options: FindEngineOptions = {}): Promise<Docke
     try {
       const client = await connect(connection, ctx.env);
       await withTimeout(client.ping(), pingTimeoutMs, `no answer within ${pingTimeoutMs} ms`);
+      client.foundBy = strategy.why?.(ctx) ?? strategy.name;
       const found = Promise.resolve(client);
       if (useCache) cache.set(key, found);
       return found;

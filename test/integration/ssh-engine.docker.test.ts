@@ -70,6 +70,15 @@ describe.skipIf(!hasDocker || !hasSsh || !hasUv)('an engine over SSH (real sshd,
     expect(JSON.parse(viaEnv.stdout)).toMatchObject({ projectDir: PROJECT, projectType: 'requirements' });
     docker('context', 'use', 'gpu-box');
     expect((await detect({})).code).toBe(0);
+    // doctor says which engine and why.
+    const doc = await runCli(['doctor', PROJECT, '--docker', box.name, '--json'], { env: { ...base } });
+    expect(JSON.parse(doc.stdout).engine).toMatchObject({
+      address: expect.stringMatching(/^ssh:\/\/\S+@127\.0\.0\.1:\d+$/),
+      chosenBy: `Docker context "gpu-box" (currentContext in ${join(config, 'config.json')})`,
+      container: expect.stringContaining(box.name),
+    });
+    const docText = await runCli(['doctor', PROJECT, '--docker', box.name], { env: { ...base, DOCKER_CONTEXT: 'gpu-box' } });
+    expect(docText.stdout).toMatch(/engine: ssh:\/\/\S+ \(chosen by Docker context "gpu-box" \(DOCKER_CONTEXT\)\)/);
     // Through the context only: the local socket is not what answered (a context naming a dead SSH port fails).
     docker('context', 'create', 'dead-box', '--docker', 'host=ssh://root@127.0.0.1:1');
     const dead = await detect({ DOCKER_CONTEXT: 'dead-box' });
