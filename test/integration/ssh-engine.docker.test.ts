@@ -68,6 +68,14 @@ describe.skipIf(!hasDocker || !hasSsh || !hasUv)('an engine over SSH (real sshd,
     const viaEnv = await detect({ DOCKER_CONTEXT: 'gpu-box' });
     expect(viaEnv.code, viaEnv.stderr + viaEnv.stdout).toBe(0);
     expect(JSON.parse(viaEnv.stdout)).toMatchObject({ projectDir: PROJECT, projectType: 'requirements' });
+    // setup, run and env through the context alone.
+    const ctxEnv = { env: { ...base, DOCKER_CONTEXT: 'gpu-box' } };
+    const s = await runCli(['setup', PROJECT, '--docker', box.name, '--provider', 'uv', ...offline, '--json'], ctxEnv);
+    expect(s.code, s.stderr + s.stdout).toBe(0);
+    expect(JSON.parse(s.stdout).isolation.verified).toBe(true);
+    const r = await runCli(['run', PROJECT, '--docker', box.name, '--', 'python', '-c', 'import six; print("ok")'], ctxEnv);
+    expect(r.stdout.trim(), r.stderr).toBe('ok');
+    expect(JSON.parse((await runCli(['env', PROJECT, '--docker', box.name, ...offline, '--json'], ctxEnv)).stdout).state).toBe('ready');
     docker('context', 'use', 'gpu-box');
     expect((await detect({})).code).toBe(0);
     // doctor says which engine and why.
