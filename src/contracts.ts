@@ -108,7 +108,7 @@ export interface Executor {
    * Optional: learn these reads in one go (a container: one exec instead of one per path). Later
    * `stat`, `readFile`, `readDir`, `realpath` and `exists` calls for the same paths are answered
    * from what was learnt — missing paths included — until the executor next changes a file or
-   * runs a program, or a few seconds have passed. Best effort: changes nothing and never rejects (what
+   * runs a program, or half a minute has passed. Best effort: changes nothing and never rejects (what
    * could not be learnt is simply read when asked).
    */
   prefetch?(reads: readonly ReadRequest[]): Promise<void>;

@@ -26,7 +26,8 @@
  * - **reads learnt once**: every read (`stat`, `readFile`, `readDir`, `realpath`, `exists`) is
  *   remembered, missing paths included, until this executor (or one {@link asUser} made from it)
  *   runs a program (other than one marked `readOnly`) or changes that path, something below it
- *   or its directory (a file operation forgets those), and for at most 5 s; {@link prefetch} learns many reads
+ *   or its directory (a file operation forgets those; a `mkdir` that finds a directory there too),
+ *   and for at most 30 s; {@link prefetch} learns many reads
  *   in one exec (a fixed POSIX sh script, the paths as arguments, answers framed by byte counts).
  *   A round trip to the engine costs 50–70 ms locally and far more remotely: reads of the same
  *   file by detection, the fingerprint and the state are one read.
@@ -85,7 +86,7 @@ const READ_BATCH = [
   'printf \'end\\n\'',
 ].join('\n');
 /** How long a read is believed when nothing this executor did could have changed it. */
-const READ_TTL_MS = 5000;
+const READ_TTL_MS = 30_000;
 /** Errors worth remembering (the answer, not a hiccup of the engine). */
 const REMEMBERED_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP']);
 
@@ -391,8 +392,9 @@ export class DockerExecutor implements Executor {
       created = await this.mkdirNow(path, options);
       return created;
     } finally {
-      // A directory that was there already changed nothing; a new one (or a failure) may have.
-      if (created) this.forgetReads([this.absolute(path)]);
+      // A new directory (or a failure) may have changed things; so may one that was there: a lock
+      // directory someone else holds is looked into next (its owner, its age), afresh.
+      if (created || !options.recursive) this.forgetReads([this.absolute(path)]);
     }
   }
 
