@@ -9,6 +9,7 @@ export { showConfig } from './api/config.js';
 export { describeEnv } from './api/env.js';
 export { run, venvEnvironment } from './api/run.js';
 export { doctor } from './api/doctor.js';
+export { bakeImage, type BakeOptions, type BakeResult } from './api/bake.js';
 export type * from './types.js';
 export { loadConfig, type ResolvedConfig, type ConfigSource } from './config/load-config.js';
 export { describeSources } from './config/describe-sources.js';
@@ -25,3 +26,4 @@ export {
   removePersistentEnv,
 } from './docker/persistent-env.js';
 export { copyHostTools } from './docker/host-tools.js';
+export { uploadProject, type UploadReport } from './docker/upload.js';

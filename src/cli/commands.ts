@@ -142,6 +142,7 @@ export const EXAMPLES: Record<string, string[]> = {
   detect: ['pymgr detect', 'pymgr detect path/to/project --json'],
   config: ['pymgr config', 'pymgr config --all'],
   doctor: ['pymgr doctor', 'pymgr doctor --fix'],
+  bake: ['pymgr bake ./app --image python-base:1 --tag app-env:1', 'pymgr bake ./app --image python-base:1 --tag app-env:1 --mount /srv/wheels:/wheels:ro --find-links /wheels --offline'],
   schema: ['pymgr schema > config.schema.json'],
 };
 
@@ -328,6 +329,32 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     }),
   );
 
+  addCommon(program.command('bake').description('bake the project\'s verified env into a Docker image (reused when already baked)'), { config: true })
+    .requiredOption('--image <base>', 'the base image')
+    .requiredOption('--tag <name>', 'the image to make, repo[:tag]')
+    .option('--target <path>', 'where the project goes in the image', '/work/project')
+    .option('--mount <host:container[:ro]>', 'a bind mount for the build only, e.g. a wheel directory (repeatable)', repeatable)
+    .action(
+      wrap(async (dir, o) => {
+        const b = o as GlobalOpts & { image: string; tag: string; target: string; mount?: string[] };
+        const { bakeImage } = await import('../api/bake.js');
+        const result = await bakeImage({
+          projectDir: resolvePath(dir ?? '.'),
+          image: b.image,
+          tag: b.tag,
+          target: b.target,
+          flags: flagsFrom(o),
+          ...(b.mount?.length ? { mounts: b.mount } : {}),
+          ...(o.engine ? { engine: { engine: o.engine } } : {}),
+          version: typeof PYMGR_VERSION === 'string' ? PYMGR_VERSION : '0.0.0-dev',
+          onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
+        });
+        if (o.json) printJson(io, { ok: true, ...result });
+        else io.stdout(`${paint(io, 'stdout', 'green', 'baked:')} ${result.image.tag} (${result.action}) — ${result.image.id.slice(7, 19)}, Python ${result.labels['io.pymgr.python'] ?? '?'}, ${result.labels['io.pymgr.provider'] ?? '?'}, venv ${result.venv}\n`);
+        return 0;
+      }),
+    );
+
   addCommon(program.command('doctor').description('check every manager, the pyenv root, git and the env; --fix applies safe fixes'))
     .option('--fix', 'apply the safe fixes (never global git config)')
     .addOption(deepOption())
@@ -362,7 +389,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
 /** A commander error in pymgr's words, with a hint that leads somewhere. */
 function usageError(err: CommanderError, argv: string[], hasDashDash: boolean): PymgrError {
   const message = err.message.replace(/^error: /, '');
-  const command = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema'].includes(argv[0]) ? argv[0] : undefined;
+  const command = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema', 'bake'].includes(argv[0]) ? argv[0] : undefined;
   if (command === 'run' && !hasDashDash && (err.code === 'commander.unknownOption' || err.code === 'commander.excessArguments')) {
     // `pymgr run proj python -V`: the command belongs after `--`.
     const rest = argv.slice(1);

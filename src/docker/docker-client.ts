@@ -83,6 +83,15 @@ export interface ContainerSpec {
   binds?: string[];
   /** Remove the container when it stops. */
   autoRemove?: boolean;
+  /** No network at all (`NetworkMode: none`). */
+  networkDisabled?: boolean;
+}
+
+/** An image the engine has. */
+export interface ImageSummary {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
 }
 
 /** One exec to create: an argument array, never a shell string. */
@@ -159,6 +168,19 @@ export interface DockerClient {
   findImageId(ref: string): Promise<string | undefined>;
   /** Remove a named volume. No error when it does not exist. */
   removeVolume(name: string): Promise<void>;
+  /** Images carrying the label `key=value`. */
+  findImagesByLabel(key: string, value: string): Promise<ImageSummary[]>;
+  /** `Cmd`, `Entrypoint` and `Labels` of an image's config. */
+  imageConfig(ref: string): Promise<{ cmd?: string[]; entrypoint?: string[]; labels: Record<string, string> }>;
+  /**
+   * Commit a container as image `repo:tag`, its config overridden with `cmd` (`null`: none) and `labels`;
+   * returns the image id. Volumes and bind mounts are not part of it.
+   */
+  commitContainer(id: string, options: { repo: string; tag: string; cmd?: string[] | null; labels: Record<string, string> }): Promise<string>;
+  /** Point `repo:tag` at an image. */
+  tagImage(id: string, repo: string, tag: string): Promise<void>;
+  /** Remove an image (force). No error when it is gone. */
+  removeImage(ref: string): Promise<void>;
 }
 
 type Dockerode = import('dockerode');
@@ -226,7 +248,8 @@ class DockerodeClient implements DockerClient {
       User: spec.user,
       WorkingDir: spec.workingDir,
       Labels: spec.labels,
-      HostConfig: { AutoRemove: spec.autoRemove ?? false, Binds: spec.binds },
+      HostConfig: { AutoRemove: spec.autoRemove ?? false, Binds: spec.binds, ...(spec.networkDisabled ? { NetworkMode: 'none' } : {}) },
+      ...(spec.networkDisabled ? { NetworkDisabled: true } : {}),
     });
     return new DockerodeContainer(created.id, created, this.traffic);
   }
@@ -254,6 +277,46 @@ class DockerodeClient implements DockerClient {
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw err;
+    }
+  }
+
+  async findImagesByLabel(key: string, value: string): Promise<ImageSummary[]> {
+    this.count();
+    const list = await this.docker.listImages({ filters: JSON.stringify({ label: [`${key}=${value}`] }) });
+    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {} }));
+  }
+
+  async imageConfig(ref: string): Promise<{ cmd?: string[]; entrypoint?: string[]; labels: Record<string, string> }> {
+    this.count();
+    const info = await this.docker.getImage(ref).inspect();
+    const c = info.Config as { Cmd?: string[] | null; Entrypoint?: string[] | string | null; Labels?: Record<string, string> | null };
+    return {
+      ...(c.Cmd ? { cmd: c.Cmd } : {}),
+      ...(Array.isArray(c.Entrypoint) ? { entrypoint: c.Entrypoint } : {}),
+      labels: c.Labels ?? {},
+    };
+  }
+
+  async commitContainer(id: string, options: { repo: string; tag: string; cmd?: string[] | null; labels: Record<string, string> }): Promise<string> {
+    this.count();
+    const res = (await this.docker.getContainer(id).commit({
+      _query: { container: id, repo: options.repo, tag: options.tag },
+      _body: { Labels: options.labels, ...(options.cmd !== undefined ? { Cmd: options.cmd } : {}) },
+    } as never)) as unknown as { Id: string };
+    return res.Id;
+  }
+
+  async tagImage(id: string, repo: string, tag: string): Promise<void> {
+    this.count();
+    await this.docker.getImage(id).tag({ repo, tag });
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    this.count();
+    try {
+      await this.docker.getImage(ref).remove({ force: true });
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw err;
     }
   }
 

@@ -702,7 +702,8 @@ export class DockerExecutor implements Executor {
   }
 }
 
-function isDockerClient(engine: DockerExecutorOptions['engine']): engine is DockerClient {
+/** Whether `engine` is a connected client (else: how to find one). */
+export function isDockerClient(engine: DockerExecutorOptions['engine']): engine is DockerClient {
   return !!engine && typeof (engine as DockerClient).ping === 'function' && typeof (engine as DockerClient).getContainer === 'function';
 }
 
