@@ -11,7 +11,8 @@
  * named volume shared by two envs: the env is verified and everything in it is owned by 1000.
  *
  * Needs: the Docker engine and base image, uv on the host (copied into the containers).
- * Bake (image layers and history) does not exist yet, so it is not checked here.
+ * And a baked image (pymgr bake) of a project installed from that index: its layers (`docker save`),
+ * its history and its inspect output hold no password.
  */
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from '../../src/api/setup.js';
+import { bakeImage } from '../../src/api/bake.js';
+import { execFileSync } from 'node:child_process';
 import { DockerExecutor } from '../../src/docker/docker-executor.js';
 import { ensurePersistentEnv, removePersistentEnv } from '../../src/docker/persistent-env.js';
 import { containerGateway, startAuthIndex, type AuthIndex } from '../helpers/auth-index.js';
@@ -245,4 +248,28 @@ describe.skipIf(!hasDocker || !hasUv)('index credentials in containers, and non-
     expect((await second.env.executor.exec('find', [cache, '!', '-uid', '1000'])).stdout).toBe('');
     expect((await second.env.executor.exec('find', [`${second.env.projectDir}/.venv`, '!', '-uid', '1000'])).stdout).toBe('');
   });
+
+  it('a baked image of a project installed from the index: no password in its layers, history or inspect', async () => {
+    const dir = project('bake-proj');
+    // The host, as containers on the default bridge reach it.
+    const probe = await createTestContainer(engine!, {});
+    boxes.push(probe);
+    const gateway = containerGateway((await (await DockerExecutor.connect(probe.id, { engine: engine! })).exec('cat', ['/proc/net/route'])).stdout);
+    const tag = `pymgr-test-secrets-bake:${suffix}`;
+    const baked = await bakeImage({ projectDir: dir, image: 'pymgr-test/bookworm:1', tag, flags: { provider: 'uv', index: { url: index.urlWithCredentials(gateway) } }, engine: engine! });
+    try {
+      expect(baked.action).toBe('created');
+      expect(JSON.stringify(baked)).not.toContain(PASSWORD);
+      expect(execFileSync('docker', ['run', '--rm', '--network', 'none', tag, '/work/project/.venv/bin/python', '-c', 'import authdep; print("ok")'], { encoding: 'utf8' }).trim()).toBe('ok');
+      // Every byte of every layer (docker save: the layers as tar files), the history, the config.
+      const saved = execFileSync('docker', ['save', tag], { maxBuffer: 1 << 30 });
+      expect(saved.length).toBeGreaterThan(1_000_000);
+      expect(saved.includes(Buffer.from(PASSWORD))).toBe(false);
+      expect(saved.includes(Buffer.from(USER + ':'))).toBe(false);
+      expect(execFileSync('docker', ['history', '--no-trunc', tag], { encoding: 'utf8' })).not.toContain(PASSWORD);
+      expect(execFileSync('docker', ['image', 'inspect', tag], { encoding: 'utf8' })).not.toContain(PASSWORD);
+    } finally {
+      await engine!.removeImage(baked.image.id).catch(() => undefined);
+    }
+  }, 300_000);
 });
