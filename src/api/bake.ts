@@ -26,6 +26,7 @@ import type { DockerClient } from '../docker/docker-client.js';
 import { findEngine, type FindEngineOptions } from '../docker/find-engine.js';
 import { IDLE_COMMAND } from '../docker/persistent-env.js';
 import { listUpload, uploadProject, type UploadReport } from '../docker/upload.js';
+import { findHostCaBundle } from '../docker/inherit.js';
 import { setup } from './setup.js';
 
 export const BAKE_KEY_LABEL = 'io.pymgr.bake-key';
@@ -49,6 +50,8 @@ export interface BakeOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** pymgr's version, part of the key and a label. */
   version?: string;
+  /** The host's environment (what the build inherits: docker.inherit). Default: process.env. */
+  hostEnv?: Record<string, string | undefined>;
 }
 
 export interface BakeResult {
@@ -90,8 +93,16 @@ async function bake(options: BakeOptions): Promise<BakeResult> {
     throw new PymgrError('USAGE', `No image ${options.image} on the engine`, { hint: 'Pull or build the base image first (`docker images` lists them).' });
   }
   const entries = [...listUpload(options.projectDir, { venv: options.flags?.venv })].map(([p, e]) => [p, e.t, e.m, e.h ?? e.l ?? '']);
+  // What else decides what gets installed: the build's mounts (a wheelhouse) and the variables the
+  // managers read or inherit (index, proxy, CA bundle by content), without any credentials in them.
+  const hostEnv = options.hostEnv ?? process.env;
+  const vars = Object.keys(hostEnv)
+    .filter((k) => /^(PYMGR_|UV_|PIP_)|_PROXY$|^(SSL_CERT_FILE|REQUESTS_CA_BUNDLE)$/i.test(k))
+    .sort()
+    .map((k) => [k, createHash('sha256').update(hostEnv[k] ?? '').digest('hex').slice(0, 16)]);
+  const ca = findHostCaBundle(hostEnv);
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, baseId, entries, flags: options.flags ?? {}, target, version: options.version ?? '' }))
+    .update(JSON.stringify({ v: 2, baseId, entries, flags: options.flags ?? {}, target, version: options.version ?? '', mounts: options.mounts ?? [], vars, ca: ca ? createHash('sha256').update(ca.pem).digest('hex') : null }))
     .digest('hex')
     .slice(0, 32);
 
@@ -119,7 +130,7 @@ async function bake(options: BakeOptions): Promise<BakeResult> {
     const executor = await DockerExecutor.connect(info.id, { engine: client, env: { UV_CACHE_DIR: UV_CACHE } });
     const upload = await uploadProject(executor, options.projectDir, target, { venv: options.flags?.venv });
     progress({ step: 'bake', message: `uploaded ${upload.sent} entries (${upload.bytes} bytes) to ${target}` });
-    const result = await setup({ projectDir: target, executor, flags: options.flags, onProgress: options.onProgress });
+    const result = await setup({ projectDir: target, executor, flags: options.flags, onProgress: options.onProgress, env: hostEnv });
     const state = await readState(executor, result.venv.path);
     const labels: Record<string, string> = {
       [BAKE_KEY_LABEL]: key,
@@ -131,9 +142,11 @@ async function bake(options: BakeOptions): Promise<BakeResult> {
       'io.pymgr.version': options.version ?? '',
     };
     await box.stop(0);
-    imageId = await client.commitContainer(info.id, { repo, tag, cmd: base.cmd ?? null, labels: { ...base.labels, ...labels } });
-    progress({ step: 'bake', message: `committed ${repo}:${tag} (${imageId.slice(7, 19)}); verifying it with networking disabled` });
+    // Committed untagged, tagged once verified: a failed bake never takes the name from a good image.
+    imageId = await client.commitContainer(info.id, { repo: '', tag: '', cmd: base.cmd ?? null, labels: { ...base.labels, ...labels } });
+    progress({ step: 'bake', message: `committed ${imageId.slice(7, 19)}; verifying it with networking disabled` });
     await verifyBaked(client, imageId, result.venv.path, state?.expected ?? []);
+    await client.tagImage(imageId, repo, tag);
     return { action: 'created', image: { id: imageId, tag: `${repo}:${tag}` }, key, labels, projectDir: target, venv: result.venv.path, upload, durationMs: Date.now() - started };
   } catch (err) {
     if (imageId) await client.removeImage(imageId).catch(() => undefined);

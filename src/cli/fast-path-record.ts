@@ -68,7 +68,9 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
       return seen && seen.container ? { signatures: seen.signatures, docker: { id: seen.container, ...(config.docker.user ? { user: config.docker.user } : {}) } } : undefined;
     };
     await writeQuickRecord(key, { venvPath, fingerprint: state.fingerprint, files, dirs, expected, result }, async () => {
-      // Inputs as they are now: the same plan (no requirement file appeared) and the same content.
+      // Inputs as they are now (a container's executor forgets what it learnt: it must read again),
+      // the same plan (no requirement file appeared) and the same content.
+      (executor as { forgetLearnt?: () => void }).forgetLearnt?.();
       const now = await resolveProject({ ...options, onProgress: undefined });
       if (JSON.stringify(now.detection.plan) !== JSON.stringify(detection.plan) || now.detection.python.raw !== result.python.request) return false;
       const fingerprint = await computeFingerprint({

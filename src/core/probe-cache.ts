@@ -10,6 +10,9 @@
  *   followed) is the one recorded. A binary replaced at the same path (another version), or
  *   removed, is noticed on the next call: the host re-reads the signature every time (one stat).
  *
+ * Only native executables (ELF, Mach-O) are learnt on the host: a script (a shim) answers for what
+ * it runs, which can change while the script stays the same file, so it is asked every time.
+ *
  * Entries are written to a private temporary name and renamed into place, so a process never
  * reads a half-written entry; an unreadable or foreign entry is ignored and rewritten. Only runs
  * that exit 0 are kept: a failure is asked again next time.
@@ -18,7 +21,7 @@
  * answer is kept for the executor's life only (one command), never on disk.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs, statSync } from 'node:fs';
+import { closeSync, openSync, promises as fs, readSync, statSync } from 'node:fs';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
 import { pymgrCacheDir } from './paths.js';
 
@@ -75,6 +78,9 @@ export async function probeBinary(executor: Executor, path: string, args: readon
 
   const signature = await signatureOf(path);
   if (signature === undefined) return executor.exec(path, args, { ...options, readOnly: true }); // gone: let the executor say so
+  // A script (a mise or asdf shim, a wrapper) answers for whatever it runs, which can change while
+  // the script stays the same file: asked every time.
+  if (!isNativeBinary(path)) return executor.exec(path, args, { ...options, readOnly: true });
   const known = hostAnswers.get(key);
   if (known && known.signature === signature) return known.result;
 
@@ -97,6 +103,23 @@ export async function probeBinary(executor: Executor, path: string, args: readon
     await remember(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
   }
   return result;
+}
+
+/** An ELF or Mach-O executable (not a script that runs something else). */
+function isNativeBinary(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      readSync(fd, head, 0, 4, 0);
+      const magic = head.readUInt32BE(0);
+      return magic === 0x7f454c46 || magic === 0xcffaedfe || magic === 0xcefaedfe || magic === 0xfeedfacf || magic === 0xcafebabe;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Write an entry atomically (a private temporary name, then rename); never fails the probe. */

@@ -173,7 +173,7 @@ export interface DockerClient {
   /** `Cmd`, `Entrypoint` and `Labels` of an image's config. */
   imageConfig(ref: string): Promise<{ cmd?: string[]; entrypoint?: string[]; labels: Record<string, string> }>;
   /**
-   * Commit a container as image `repo:tag`, its config overridden with `cmd` (`null`: none) and `labels`;
+   * Commit a container as image `repo:tag` (untagged with an empty `repo`), its config overridden with `cmd` (`null`: none) and `labels`;
    * returns the image id. Volumes and bind mounts are not part of it.
    */
   commitContainer(id: string, options: { repo: string; tag: string; cmd?: string[] | null; labels: Record<string, string> }): Promise<string>;
@@ -300,7 +300,7 @@ class DockerodeClient implements DockerClient {
   async commitContainer(id: string, options: { repo: string; tag: string; cmd?: string[] | null; labels: Record<string, string> }): Promise<string> {
     this.count();
     const res = (await this.docker.getContainer(id).commit({
-      _query: { container: id, repo: options.repo, tag: options.tag },
+      _query: { container: id, ...(options.repo ? { repo: options.repo, tag: options.tag } : {}) },
       _body: { Labels: options.labels, ...(options.cmd !== undefined ? { Cmd: options.cmd } : {}) },
     } as never)) as unknown as { Id: string };
     return res.Id;

@@ -354,8 +354,11 @@ export class DockerExecutor implements Executor {
       return;
     }
     if (res.exitCode !== 0 || generation !== this.reads.generation) return;
+    // Output that was not UTF-8 (a file in another encoding) cannot be framed by byte counts once
+    // decoded: learn nothing from it (those reads are made one by one when asked).
+    if (res.stdout.includes('\uFFFD')) return;
     const frames = parseReadFrames(Buffer.from(res.stdout, 'utf8'), todo.length);
-    if (!frames) return;
+    if (!frames || frames.some((f, i) => f.op !== todo[i].op)) return;
     todo.forEach((r, i) => {
       const f = frames[i];
       if (f.op !== r.op) return;
@@ -405,6 +408,8 @@ export class DockerExecutor implements Executor {
       // One exec: `-v` names every directory it made; none made means the directory was there.
       const r = await this.runTool(['mkdir', '-p', '-v', ...modeArgs, '--', abs]);
       if (r.exitCode !== 0) throw toolError(r, 'mkdir', abs, this.description);
+      const made = [...r.stdout.matchAll(/created directory '(.*)'$/gm)].map((m) => m[1]);
+      if (made.length) this.forgetReads(made);
       return r.stdout.trim() !== '';
     }
     const r = await this.runTool(['mkdir', ...modeArgs, '--', abs]);
@@ -524,6 +529,11 @@ export class DockerExecutor implements Executor {
    * Forget what may have changed: everything (a program ran), or what a file operation on `paths`
    * touched — each path, whatever is below it, and its directory (listing, times).
    */
+  /** Forget everything learnt of the files (a caller that knows they may have changed meanwhile). */
+  forgetLearnt(): void {
+    this.forgetReads();
+  }
+
   private forgetReads(paths?: string[]): void {
     this.reads.generation++;
     if (!paths) {

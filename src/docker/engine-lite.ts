@@ -99,7 +99,9 @@ function post(connection: EngineConnection, path: string, body: unknown, deadlin
         res.on('error', () => resolve(undefined));
       },
     );
-    req.setTimeout(Math.max(1, deadline - Date.now()), () => req.destroy());
+    // A wall clock, not the socket's idle timer (an SSH channel has none).
+    const timer = setTimeout(() => req.destroy(), Math.max(1, deadline - Date.now()));
+    req.on('close', () => clearTimeout(timer));
     req.on('error', () => resolve(undefined));
     req.end(data);
   });

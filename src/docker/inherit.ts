@@ -118,6 +118,11 @@ export async function inheritHostSettings(
     for (const name of names.flatMap((n) => (kind === 'proxy' ? [n, n.toLowerCase()] : [n]))) {
       const value = hostEnv[name];
       if (value === undefined || value === '') continue;
+      // A proxy on the host's loopback (a local cntlm, say) is the container itself in there.
+      if (kind === 'proxy' && !/NO_PROXY/i.test(name) && isLoopbackUrl(value)) {
+        settings.push({ kind, from: name, what: `${name} not carried: ${redact(value)} is this machine's loopback, which a container cannot reach` });
+        continue;
+      }
       env[name] = value;
       settings.push({ kind, from: name, what: `${name}=${redact(value)}` });
     }
@@ -125,4 +130,14 @@ export async function inheritHostSettings(
   if (kinds.includes('proxy')) carry('proxy', PROXY_VARS);
   if (kinds.includes('index')) carry('index', INDEX_VARS);
   return { env, settings };
+}
+
+function isLoopbackUrl(value: string): boolean {
+  let host: string;
+  try {
+    host = new URL(value.includes('://') ? value : `http://${value}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

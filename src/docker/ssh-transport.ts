@@ -71,6 +71,22 @@ export function checkKnownHost(text: string, name: string, key: Buffer): 'truste
   return verdict;
 }
 
+/** The key types recorded for `name` (not revoked), in the order they appear. */
+export function knownKeyTypes(text: string, name: string): string[] {
+  const types: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const fields = raw.trim().split(/\s+/);
+    if (!fields[0] || fields[0].startsWith('#') || fields[0].startsWith('@')) continue;
+    if (fields.length >= 3 && fields[0].split(',').some((p) => hostMatches(p, name)) && !types.includes(fields[1])) types.push(fields[1]);
+  }
+  return types;
+}
+
+/** ssh2's host key algorithm names for a known_hosts key type (RSA keys sign with SHA-2 today). */
+function hostKeyAlgorithms(type: string): string[] {
+  return type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
+}
+
 function hostMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith('|1|')) {
     const [, , salt, hash] = pattern.split('|');
@@ -162,7 +178,17 @@ export async function createSshAgent(target: SshTarget, options: SshOptions = {}
         client = undefined;
         ready = undefined;
       });
+      // Ask for the kind of host key known_hosts records for this host (as OpenSSH prefers them),
+      // so a host known by its ECDSA key is not taken for a changed one when it also has Ed25519.
+      const recorded = knownHosts.flatMap((file) => {
+        try {
+          return knownKeyTypes(readFileSync(file, 'utf8'), name);
+        } catch {
+          return [];
+        }
+      });
       c.connect({
+        ...(recorded.length ? { algorithms: { serverHostKey: [...new Set(recorded.flatMap(hostKeyAlgorithms))] as never } } : {}),
         sock,
         host: target.host,
         port: target.port,

@@ -121,6 +121,28 @@ function readIgnore(file: string): Ignore | undefined {
   return ignore().add(text);
 }
 
+/**
+ * The manifest's entries that the container still has as they were sent (type, size, and for files
+ * the modification time the archive gave them), from one listing made in the container.
+ */
+async function stillAsSent(executor: DockerExecutor, containerDir: string, entries: Record<string, ManifestEntry>): Promise<Record<string, ManifestEntry>> {
+  const r = await executor.exec('find', [`${containerDir}/`, '-mindepth', '1', '-printf', '%P\\t%y\\t%s\\t%T@\\0'], { env: { LC_ALL: 'C' }, readOnly: true });
+  if (r.exitCode !== 0) return {};
+  const there = new Map<string, { type: string; size: number; mtime: number }>();
+  for (const rec of r.stdout.split('\0')) {
+    const [rel, type, size, mtime] = rec.split('\t');
+    if (rel) there.set(rel, { type, size: Number(size), mtime: Math.floor(Number(mtime)) });
+  }
+  const kept: Record<string, ManifestEntry> = {};
+  for (const [rel, e] of Object.entries(entries)) {
+    const t = there.get(rel);
+    if (!t) continue;
+    const ok = e.t === 'd' ? t.type === 'd' : e.t === 'l' ? t.type === 'l' : t.type === 'f' && t.size === e.s && t.mtime === Math.floor(e.mt / 1000);
+    if (ok) kept[rel] = e;
+  }
+  return kept;
+}
+
 function same(a: ManifestEntry | undefined, b: ManifestEntry): boolean {
   return !!a && a.t === b.t && a.m === b.m && a.h === b.h && a.s === b.s && a.l === b.l && (b.t === 'd' || a.mt === b.mt);
 }
@@ -145,16 +167,20 @@ export async function uploadProject(executor: DockerExecutor, hostDir: string, c
   }
   const manifestFile = `${pymgrCacheDir(await executor.getEnv())}/uploads/${createHash('sha256').update(containerDir).digest('hex').slice(0, 24)}.json`;
   let before: Manifest = { schema: 1, entries: {} };
+  let sentBefore: string[] = [];
   try {
     const read = JSON.parse(await executor.readFile(manifestFile)) as Manifest;
-    // The manifest holds only while the target still exists (a recreated container has neither).
-    if (read.schema === 1 && (await executor.exists(containerDir))) before = read;
+    if (read.schema === 1) sentBefore = Object.keys(read.entries);
+    // The manifest holds only for what is still there as it was sent: a file changed or removed in
+    // the container (a lock file rewritten there, say) is sent again.
+    if (read.schema === 1) before = { schema: 1, entries: await stillAsSent(executor, containerDir, read.entries) };
   } catch {
     /* first upload here */
   }
 
   const changed = [...now].filter(([rel, e]) => !same(before.entries[rel], e));
-  const gone = Object.keys(before.entries).filter((rel) => !now.has(rel));
+  // Removed here: removed there too (whatever became of it in the container meanwhile).
+  const gone = sentBefore.filter((rel) => !now.has(rel));
   let bytes = 0;
   await executor.mkdir(containerDir, { recursive: true, mode: 0o755 });
   if (gone.length) {

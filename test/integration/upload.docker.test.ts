@@ -83,6 +83,12 @@ describe.skipIf(!hasDocker || !hasUv)('setup --upload: a project the engine cann
     expect(one.upload).toMatchObject({ sent: 1, bytes: 12, removed: 0 });
     expect(inBox(`cat ${TARGET}/pkg/mod.py`)).toBe('X = 1\nY = 2\n');
 
+    // A file changed in the container (not here): sent again, the container's change undone.
+    inBox(`echo 'Z = 3' >> ${TARGET}/pkg/mod.py`);
+    const repaired = await setup(dir);
+    expect(repaired.upload).toMatchObject({ sent: 1, removed: 0 });
+    expect(inBox(`cat ${TARGET}/pkg/mod.py`)).toBe('X = 1\nY = 2\n');
+
     // One file removed on the host: removed in the container.
     rmSync(join(dir, 'run.sh'));
     const removed = await setup(dir);

@@ -53,5 +53,9 @@ describe('inherit from the host', () => {
     expect(both.settings.map((s) => s.from)).toEqual(['HTTPS_PROXY', 'no_proxy', 'PIP_INDEX_URL', 'UV_DEFAULT_INDEX']);
     expect((await inheritHostSettings(none, ['proxy'], { toolsDir: '/t', hostEnv })).env).toEqual({ HTTPS_PROXY: 'http://proxy:3128', no_proxy: 'localhost' });
     expect(await inheritHostSettings(none, [], { toolsDir: '/t', hostEnv })).toEqual({ env: {}, settings: [] });
+    // A proxy on the host's loopback is the container itself in there: not carried, and said so.
+    const local = await inheritHostSettings(none, ['proxy'], { toolsDir: '/t', hostEnv: { HTTP_PROXY: 'http://127.0.0.1:3128', https_proxy: 'localhost:3128', NO_PROXY: 'localhost' } });
+    expect(local.env).toEqual({ NO_PROXY: 'localhost' });
+    expect(local.settings.map((x) => x.what).join('\n')).toMatch(/HTTP_PROXY not carried: .*loopback/);
   });
 });

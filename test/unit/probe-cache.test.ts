@@ -4,8 +4,8 @@
  * file; another version at the same path, or none, is noticed on the next call, in this process
  * and in the next; concurrent processes sharing the cache never read a half-written entry.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,10 +16,15 @@ import { repoRoot } from '../helpers/tools.js';
 
 const execFileP = promisify(execFile);
 
-/** A fake manager: prints its version and appends a line to `runs` each time it runs. */
+/**
+ * A fake manager: a native binary (compiled here with the machine's C compiler, as managers are
+ * native) that prints its version and appends a line to `runs` each time it runs.
+ */
 function writeTool(path: string, version: string, runs: string): void {
-  writeFileSync(path, `#!/bin/sh\necho run >> "${runs}"\necho "uv ${version}"\n`);
-  chmodSync(path, 0o755);
+  const src = `${path}.${version}.c`;
+  writeFileSync(src, `#include <stdio.h>\nint main(void){FILE*f=fopen(${JSON.stringify(runs)},"a");if(f){fputs("run\\n",f);fclose(f);}puts("uv ${version}");return 0;}\n`);
+  execFileSync('cc', ['-O0', '-o', `${path}.tmp`, src]);
+  renameSync(`${path}.tmp`, path);
 }
 
 const runsOf = (runs: string) => {
@@ -69,8 +74,9 @@ describe('probe cache (real programs)', () => {
     writeTool(`${tool}.new`, '0.2.0', runs);
     renameSync(`${tool}.new`, tool);
     expect((await probeBinary(executor, tool, ['--version'])).stdout).toBe('uv 0.2.0\n');
-    // Rewritten in place, same size (the same inode): mtime and ctime tell.
-    writeTool(tool, '0.3.0', runs);
+    // Rewritten in place (the same inode): mtime and ctime tell.
+    writeTool(`${tool}.v3`, '0.3.0', runs);
+    writeFileSync(tool, readFileSync(`${tool}.v3`));
     expect((await probeBinary(executor, tool, ['--version'])).stdout).toBe('uv 0.3.0\n');
     // And in a new process, from the file: the newest answer, not an older one.
     forgetProbes();
@@ -83,11 +89,15 @@ describe('probe cache (real programs)', () => {
     expect(gone.stdout).toBe('');
   });
 
-  it('keeps no failure, ignores an unreadable entry and writes entries no other user can change', async () => {
+  it('asks a script (a shim) every time, keeps no failure, ignores an unreadable entry, writes entries no other user can change', async () => {
     writeFileSync(tool, '#!/bin/sh\necho run >> "' + runs + '"\nexit 3\n');
     expect((await probeBinary(executor, tool, ['--version'])).exitCode).toBe(3);
     expect((await probeBinary(executor, tool, ['--version'])).exitCode).toBe(3);
     expect(runsOf(runs)).toBe(2);
+    writeFileSync(tool, '#!/bin/sh\necho run >> "' + runs + '"\necho "uv 9.9.9"\n');
+    await probeBinary(executor, tool, ['--version']);
+    await probeBinary(executor, tool, ['--version']);
+    expect(runsOf(runs)).toBe(4); // a script: never learnt
     writeTool(tool, '0.4.0', runs);
     await probeBinary(executor, tool, ['--version']);
     const entries = readdirSync(join(cache, 'probes'));

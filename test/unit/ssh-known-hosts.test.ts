@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEngineAddress } from '../../src/docker/find-engine.js';
-import { checkKnownHost, knownHostsName } from '../../src/docker/ssh-transport.js';
+import { checkKnownHost, knownHostsName, knownKeyTypes } from '../../src/docker/ssh-transport.js';
 import { cleanupTemp, makeTemp } from '../helpers/project.js';
 
 function keyPair(dir: string, name: string): { line: string; blob: Buffer } {
@@ -39,6 +39,9 @@ describe('SSH engine: known hosts and addresses', () => {
     expect(hashed).toMatch(/^\|1\|/);
     expect(checkKnownHost(hashed, name, a.blob)).toBe('trusted');
     expect(checkKnownHost(hashed, '[127.0.0.1]:2223', a.blob)).toBe('unknown');
+    // The key types recorded for a host (what the connection asks the server for), revoked ones left out.
+    expect(knownKeyTypes(`${name} ${a.line}\nother ecdsa-sha2-nistp256 AAAA\n${name} ssh-rsa AAAA\n@revoked ${name} ssh-dss AAAA\n`, name)).toEqual(['ssh-ed25519', 'ssh-rsa']);
+    expect(knownKeyTypes(hashed, name)).toEqual(['ssh-ed25519']);
   });
 
   it('parses ssh:// addresses, and refuses a password, a path or no host', () => {
