@@ -8,7 +8,10 @@ set -euo pipefail
 DIR="${PYMGR_DOCKER_TLS_DIR:-/run/pymgr-docker-tls}"
 log() { printf 'docker-tls: %s\n' "$*" >&2; }
 [ -f "$DIR/client/key.pem" ] && [ -f "$DIR/wrong-ca/ca.pem" ] && exit 0
-command -v openssl >/dev/null || { log "ERROR: openssl is missing (apt-get install openssl)"; exit 1; }
+if ! command -v openssl >/dev/null; then
+  log "installing openssl with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null
+fi
 mkdir -p "$DIR/client" "$DIR/wrong-ca"
 chmod 0700 "$DIR"
 cd "$DIR"
