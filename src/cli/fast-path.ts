@@ -180,16 +180,11 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
         watch: { paths: record.watch.map(([p]) => p), statePath: statePath(record.venvPath) },
       });
       const seen = check.watch;
-      if (!seen || seen.container !== record.docker.id || seen.state === undefined) return undefined;
-      if (seen.signatures.length !== record.watch.length || seen.signatures.some((s, i) => s !== record.watch[i][1])) return undefined;
-      const state = JSON.parse(seen.state);
-      if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
+      if (!seen || seen.container !== record.docker.id || !recordHolds(record, seen.signatures, seen.state)) return undefined;
       cost = { execs: 1, roundTrips: there.roundTrips() };
     } else {
       const sigs = await Promise.all(record.watch.map(([p]) => observe(p)));
-      if (sigs.some((s, i) => s !== record.watch[i][1])) return undefined;
-      const state = JSON.parse(await fs.readFile(statePath(record.venvPath), 'utf8'));
-      if (state.status !== 'ready' || state.fingerprint !== record.fingerprint) return undefined;
+      if (!recordHolds(record, sigs, await fs.readFile(statePath(record.venvPath), 'utf8'))) return undefined;
       // The files: the cheap signature recorded at the last full verification (a removed file is caught).
       check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], options);
       cost = { execs: 1 };
@@ -207,6 +202,16 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether nothing the record watches changed (every signature as recorded) and the env's state
+ * still says ready with the recorded fingerprint.
+ */
+function recordHolds(record: QuickRecord, signatures: string[], stateText: string | undefined): boolean {
+  if (stateText === undefined || signatures.length !== record.watch.length || signatures.some((s, i) => s !== record.watch[i][1])) return false;
+  const state = JSON.parse(stateText) as { status?: string; fingerprint?: string };
+  return state.status === 'ready' && state.fingerprint === record.fingerprint;
 }
 
 /**

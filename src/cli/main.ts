@@ -6,10 +6,11 @@
 import { processIO, type CliIO } from './output.js';
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
-  const fast = await tryFastSetup(argv, io);
+  const plain = plainSetup(argv);
+  const fast = plain && (await tryFastSetup(plain, argv.includes('--json'), io));
   if (fast !== undefined) return fast;
   const { runCli } = await import('./commands.js');
-  return runCli(argv, io, { fastPathTried: isPlainSetup(argv) });
+  return runCli(argv, io, { fastPathTried: plain !== undefined });
 }
 
 /** `setup`, at most one directory, `--json` and `--docker <container>`: nothing else changes the quick key. */
@@ -27,14 +28,7 @@ function plainSetup(argv: string[]): { dir?: string; docker?: string } | undefin
   return { dir: rest[0], ...(docker !== undefined ? { docker } : {}) };
 }
 
-function isPlainSetup(argv: string[]): boolean {
-  return plainSetup(argv) !== undefined;
-}
-
-async function tryFastSetup(argv: string[], io: CliIO): Promise<number | undefined> {
-  const plain = plainSetup(argv);
-  if (!plain) return undefined;
-  const json = argv.includes('--json');
+async function tryFastSetup(plain: { dir?: string; docker?: string }, json: boolean, io: CliIO): Promise<number | undefined> {
   const { tryQuickReuse } = await import('./fast-path.js');
   // The same key the full CLI uses when no config flags are given (flags {}, no config file).
   const result = await tryQuickReuse({ projectDir: plain.dir ?? '.', flags: {}, configFile: undefined, ...(plain.docker !== undefined ? { docker: plain.docker } : {}) });

@@ -240,16 +240,17 @@ export async function findConfigFile(options: FindConfigFileOptions): Promise<Fo
     // Each search place looked up by name (synchronous: microseconds each, where listing a big
     // directory such as /tmp, or a thread-pool round trip, costs far more); cosmiconfig is
     // imported (~20 ms) only when a candidate exists.
-    const present = CONFIG_SEARCH_PLACES.filter((name) => {
+    const present = CONFIG_SEARCH_PLACES.flatMap((name) => {
       try {
-        return statSync(path.join(dir, name), { throwIfNoEntry: false }) !== undefined;
+        const st = statSync(path.join(dir, name), { throwIfNoEntry: false });
+        return st ? [{ name, isDirectory: st.isDirectory() }] : [];
       } catch {
-        return false;
+        return [];
       }
     });
     if (present.length === 0) continue;
-    for (const name of present.filter(isOwnConfigName)) {
-      if (statSync(path.join(dir, name), { throwIfNoEntry: false })?.isDirectory()) throw configIsDirectory(path.join(dir, name));
+    for (const { name, isDirectory } of present) {
+      if (isDirectory && isOwnConfigName(name)) throw configIsDirectory(path.join(dir, name));
     }
     explorer ??= await createExplorer();
     let result;

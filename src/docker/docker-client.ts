@@ -213,6 +213,12 @@ export async function connectDockerClient(connection: EngineConnection, env: Rec
   return new DockerodeClient(connection, new Docker(options));
 }
 
+/** Count requests (and the operations they make up) on a client's traffic, shared by its containers. */
+function countTraffic(traffic: EngineTraffic, requests: number, operations: number): void {
+  traffic.requests += requests;
+  traffic.operations += operations;
+}
+
 class DockerodeClient implements DockerClient {
   readonly traffic: EngineTraffic = { operations: 0, requests: 0 };
   foundBy?: string;
@@ -224,8 +230,7 @@ class DockerodeClient implements DockerClient {
 
   /** One operation of one request (an exec's own requests are counted by its session). */
   private count(requests = 1, operations = 1): void {
-    this.traffic.requests += requests;
-    this.traffic.operations += operations;
+    countTraffic(this.traffic, requests, operations);
   }
 
   async ping(): Promise<void> {
@@ -338,8 +343,7 @@ class DockerodeContainer implements DockerContainer {
   ) {}
 
   private count(requests = 1, operations = 1): void {
-    this.traffic.requests += requests;
-    this.traffic.operations += operations;
+    countTraffic(this.traffic, requests, operations);
   }
 
   async inspect(): Promise<ContainerInfo> {

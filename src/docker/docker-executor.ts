@@ -172,12 +172,7 @@ export class DockerExecutor implements Executor {
   /** Run a program: what was learnt of the files is forgotten (the program may change them). */
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (options.readOnly) return this.execNow(file, args, options);
-    this.forgetReads();
-    try {
-      return await this.execNow(file, args, options);
-    } finally {
-      this.forgetReads();
-    }
+    return this.changing(undefined, () => this.execNow(file, args, options));
   }
 
   private async execNow(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -309,12 +304,7 @@ export class DockerExecutor implements Executor {
   }
 
   async writeFile(path: string, content: string, options: { mode?: number } = {}): Promise<void> {
-    this.forgetReads([this.absolute(path)]);
-    try {
-      await this.writeFileNow(path, content, options);
-    } finally {
-      this.forgetReads([this.absolute(path)]);
-    }
+    await this.changing([this.absolute(path)], () => this.writeFileNow(path, content, options));
   }
 
   /**
@@ -361,7 +351,6 @@ export class DockerExecutor implements Executor {
     if (!frames || frames.some((f, i) => f.op !== todo[i].op)) return;
     todo.forEach((r, i) => {
       const f = frames[i];
-      if (f.op !== r.op) return;
       const text = f.payload.toString('utf8');
       const asTool: ExecResult = { command: [r.op, r.abs], exitCode: f.status, stdout: f.status === 0 ? text : '', stderr: f.status === 0 ? '' : text, timedOut: false };
       let answer: () => unknown;
@@ -427,23 +416,14 @@ export class DockerExecutor implements Executor {
 
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
     const abs = this.absolute(path);
-    this.forgetReads([abs]);
-    try {
-      const r = await this.runTool(['rm', options.recursive ? '-rf' : '-f', '--', abs]);
-      if (r.exitCode !== 0) throw toolError(r, 'rm', abs, this.description);
-    } finally {
-      this.forgetReads([abs]);
-    }
+    const r = await this.changing([abs], () => this.runTool(['rm', options.recursive ? '-rf' : '-f', '--', abs]));
+    if (r.exitCode !== 0) throw toolError(r, 'rm', abs, this.description);
   }
 
   async rename(from: string, to: string): Promise<void> {
-    this.forgetReads([this.absolute(from), this.absolute(to)]);
-    try {
-      const r = await this.runTool(['mv', '-f', '-T', '--', this.absolute(from), this.absolute(to)]);
-      if (r.exitCode !== 0) throw toolError(r, 'rename', from, this.description);
-    } finally {
-      this.forgetReads([this.absolute(from), this.absolute(to)]);
-    }
+    const paths = [this.absolute(from), this.absolute(to)];
+    const r = await this.changing(paths, () => this.runTool(['mv', '-f', '-T', '--', ...paths]));
+    if (r.exitCode !== 0) throw toolError(r, 'rename', from, this.description);
   }
 
   async realpath(path: string): Promise<string> {
@@ -485,7 +465,7 @@ export class DockerExecutor implements Executor {
     const env = await next.getEnv();
     if (entry && entry.home && entry.home !== '/') return next;
     if ((this.envOverlay.HOME || this.info.env.some((kv) => kv.startsWith('HOME='))) && (await next.exec('test', ['-w', env.HOME])).exitCode === 0) return next;
-    const { uid } = await next.resolveIds();
+    const { uid } = await next.userIds();
     const home = `${(env.TMPDIR || '/tmp').replace(/\/+$/, '')}/pymgr-home-${uid}`;
     await next.mkdir(home, { mode: 0o700 });
     const st = await next.stat(home);
@@ -525,22 +505,35 @@ export class DockerExecutor implements Executor {
     return this.learn(op, abs, read());
   }
 
-  /**
-   * Forget what may have changed: everything (a program ran), or what a file operation on `paths`
-   * touched — each path, whatever is below it, and its directory (listing, times).
-   */
   /** Forget everything learnt of the files (a caller that knows they may have changed meanwhile). */
   forgetLearnt(): void {
     this.forgetReads();
   }
 
+  /**
+   * A change: what it may touch is forgotten before (a read in flight is not kept) and after (what
+   * was read meanwhile is not believed) — `paths` and what is below them, or everything.
+   */
+  private async changing<T>(paths: string[] | undefined, work: () => Promise<T>): Promise<T> {
+    this.forgetReads(paths);
+    try {
+      return await work();
+    } finally {
+      this.forgetReads(paths);
+    }
+  }
+
+  /**
+   * Forget what may have changed: everything (a program ran), or what a file operation on `paths`
+   * touched — each path, whatever is below it, and its directory (listing, times).
+   */
   private forgetReads(paths?: string[]): void {
     this.reads.generation++;
     if (!paths) {
       this.reads.entries.clear();
       return;
     }
-    const touched = paths.flatMap((p) => [p.replace(/\/+$/, '') || '/']);
+    const touched = paths.map((p) => p.replace(/\/+$/, '') || '/');
     const parents = new Set(touched.map((p) => posix.dirname(p)));
     for (const key of [...this.reads.entries.keys()]) {
       const abs = key.slice(key.indexOf('\0', key.indexOf('\0') + 1) + 1);
@@ -562,28 +555,22 @@ export class DockerExecutor implements Executor {
     return env;
   }
 
-  /** The executor's user, as uid and gid (for file ownership in archives). */
-  userIds(): Promise<{ uid: number; gid: number }> {
-    return this.resolveIds();
-  }
-
   /**
    * Extract a tar archive into the existing directory `dir` (the Engine API's archive endpoint; the
    * entries' owners as the archive says). What was learnt of `dir` is forgotten.
    */
   async putArchive(dir: string, tar: Buffer): Promise<void> {
     const abs = this.absolute(dir);
-    try {
-      await this.container.putArchive(abs, tar);
-    } catch (err) {
-      const status = statusCodeOf(err);
-      throw fileError(status === 404 ? 'ENOENT' : status === 403 ? 'EACCES' : 'EIO', 'open', abs, messageOf(err), this.description, err);
-    } finally {
-      this.forgetReads([abs]);
-    }
+    await this.changing([abs], () =>
+      this.container.putArchive(abs, tar).catch((err: unknown) => {
+        const status = statusCodeOf(err);
+        throw fileError(status === 404 ? 'ENOENT' : status === 403 ? 'EACCES' : 'EIO', 'open', abs, messageOf(err), this.description, err);
+      }),
+    );
   }
 
-  private resolveIds(): Promise<{ uid: number; gid: number }> {
+  /** The executor's user, as uid and gid (for file ownership in archives). */
+  userIds(): Promise<{ uid: number; gid: number }> {
     this.idsCache ??= (async () => {
       const spec = this.effectiveUser();
       const [userPart, groupPart] = spec.split(':', 2);

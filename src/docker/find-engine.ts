@@ -260,20 +260,25 @@ export interface EngineAttempt {
 
 const cache = new Map<string, Promise<DockerClient>>();
 
-/**
- * The engine {@link findEngine} would try first, without connecting or pinging: for a caller that
- * lets its first real request serve as the ping (the warm fast path). `undefined` when no strategy
- * applies or the decisive one is malformed (then {@link findEngine} explains).
- */
-export function firstEngineCandidate(options: Pick<FindEngineOptions, 'engine' | 'env' | 'homeDir' | 'pathExists' | 'platform'> = {}): EngineConnection | undefined {
+/** What the strategies look at: the options given, the process's own for the rest. */
+function engineContext(options: Pick<FindEngineOptions, 'engine' | 'env' | 'homeDir' | 'pathExists' | 'platform'>): EngineContext {
   const env = options.env ?? process.env;
-  const ctx: EngineContext = {
+  return {
     engine: options.engine,
     env,
     platform: options.platform ?? process.platform,
     homeDir: options.homeDir ?? env.HOME ?? homedir(),
     pathExists: options.pathExists ?? existsSync,
   };
+}
+
+/**
+ * The engine {@link findEngine} would try first, without connecting or pinging: for a caller that
+ * lets its first real request serve as the ping (the warm fast path). `undefined` when no strategy
+ * applies or the decisive one is malformed (then {@link findEngine} explains).
+ */
+export function firstEngineCandidate(options: Pick<FindEngineOptions, 'engine' | 'env' | 'homeDir' | 'pathExists' | 'platform'> = {}): EngineConnection | undefined {
+  const ctx = engineContext(options);
   for (const strategy of DEFAULT_ENGINE_STRATEGIES) {
     try {
       const connection = strategy.find(ctx);
@@ -296,13 +301,7 @@ export function forgetEngines(): void {
  * settings reuses it). Throws DOCKER_UNAVAILABLE listing every strategy and why it failed.
  */
 export async function findEngine(options: FindEngineOptions = {}): Promise<DockerClient> {
-  const ctx: EngineContext = {
-    engine: options.engine,
-    env: options.env ?? process.env,
-    platform: options.platform ?? process.platform,
-    homeDir: options.homeDir ?? (options.env ?? process.env).HOME ?? homedir(),
-    pathExists: options.pathExists ?? existsSync,
-  };
+  const ctx = engineContext(options);
   const strategies = options.strategies ?? DEFAULT_ENGINE_STRATEGIES;
   const connect = options.connect ?? connectDockerClient;
   const useCache = options.cache ?? options.connect === undefined;

@@ -178,15 +178,17 @@ export async function createSshAgent(target: SshTarget, options: SshOptions = {}
         client = undefined;
         ready = undefined;
       });
-      // Ask for the kind of host key known_hosts records for this host (as OpenSSH prefers them),
-      // so a host known by its ECDSA key is not taken for a changed one when it also has Ed25519.
-      const recorded = knownHosts.flatMap((file) => {
+      // The known-hosts files as they are now, read once for this connection.
+      const texts = knownHosts.flatMap((file) => {
         try {
-          return knownKeyTypes(readFileSync(file, 'utf8'), name);
+          return [readFileSync(file, 'utf8')];
         } catch {
           return [];
         }
       });
+      // Ask for the kind of host key known_hosts records for this host (as OpenSSH prefers them),
+      // so a host known by its ECDSA key is not taken for a changed one when it also has Ed25519.
+      const recorded = texts.flatMap((text) => knownKeyTypes(text, name));
       c.connect({
         ...(recorded.length ? { algorithms: { serverHostKey: [...new Set(recorded.flatMap(hostKeyAlgorithms))] as never } } : {}),
         sock,
@@ -197,13 +199,7 @@ export async function createSshAgent(target: SshTarget, options: SshOptions = {}
         authHandler: methods as never,
         hostVerifier: (key: Buffer) => {
           let verdict: ReturnType<typeof checkKnownHost> = 'unknown';
-          for (const file of knownHosts) {
-            let text: string;
-            try {
-              text = readFileSync(file, 'utf8');
-            } catch {
-              continue;
-            }
+          for (const text of texts) {
             const v = checkKnownHost(text, name, key);
             if (v === 'revoked') {
               verdict = v;

@@ -166,19 +166,21 @@ export async function uploadProject(executor: DockerExecutor, hostDir: string, c
     });
   }
   const manifestFile = `${pymgrCacheDir(await executor.getEnv())}/uploads/${createHash('sha256').update(containerDir).digest('hex').slice(0, 24)}.json`;
-  let before: Manifest = { schema: 1, entries: {} };
+  let before: Record<string, ManifestEntry> = {};
   let sentBefore: string[] = [];
   try {
     const read = JSON.parse(await executor.readFile(manifestFile)) as Manifest;
-    if (read.schema === 1) sentBefore = Object.keys(read.entries);
-    // The manifest holds only for what is still there as it was sent: a file changed or removed in
-    // the container (a lock file rewritten there, say) is sent again.
-    if (read.schema === 1) before = { schema: 1, entries: await stillAsSent(executor, containerDir, read.entries) };
+    if (read.schema === 1) {
+      sentBefore = Object.keys(read.entries);
+      // The manifest holds only for what is still there as it was sent: a file changed or removed
+      // in the container (a lock file rewritten there, say) is sent again.
+      before = await stillAsSent(executor, containerDir, read.entries);
+    }
   } catch {
     /* first upload here */
   }
 
-  const changed = [...now].filter(([rel, e]) => !same(before.entries[rel], e));
+  const changed = [...now].filter(([rel, e]) => !same(before[rel], e));
   // Removed here: removed there too (whatever became of it in the container meanwhile).
   const gone = sentBefore.filter((rel) => !now.has(rel));
   let bytes = 0;
