@@ -353,28 +353,7 @@ export class DockerExecutor implements Executor {
       const f = frames[i];
       const text = f.payload.toString('utf8');
       const asTool: ExecResult = { command: [r.op, r.abs], exitCode: f.status, stdout: f.status === 0 ? text : '', stderr: f.status === 0 ? '' : text, timedOut: false };
-      let answer: () => unknown;
-      switch (r.op) {
-        case 'stat':
-          answer = () => answerStat(asTool, r.abs, this.description);
-          break;
-        case 'exists':
-          answer = () => answerExists(asTool, r.abs, this.description);
-          break;
-        case 'readDir':
-          answer = () => answerReadDir(asTool, r.abs, this.description);
-          break;
-        case 'realpath':
-          answer = () => answerRealpath(asTool, r.abs, this.description);
-          break;
-        case 'readFile':
-          answer = () => {
-            if (f.status === 0) return text;
-            throw fileError(errnoFromText(text), 'open', r.abs, text.trim() || `cat exited with ${f.status}`, this.description);
-          };
-          break;
-      }
-      this.learn(r.op, r.abs, (async () => answer())());
+      this.learn(r.op, r.abs, (async () => ANSWERS[r.op](asTool, r.abs, this.description))());
     });
   }
 
@@ -799,6 +778,21 @@ function answerRealpath(r: ExecResult, abs: string, where: string): string {
   if (r.exitCode !== 0) throw toolError(r, 'realpath', abs, where);
   return r.stdout.replace(/\n$/, '');
 }
+
+/** `cat` of a read batch: the text, or the error it names. */
+function answerReadFile(r: ExecResult, abs: string, where: string): string {
+  if (r.exitCode === 0) return r.stdout;
+  throw fileError(errnoFromText(r.stderr), 'open', abs, r.stderr.trim() || `cat exited with ${r.exitCode}`, where);
+}
+
+/** How each read of a batch is answered from its program's result, as the single reads answer. */
+const ANSWERS: Record<ReadRequest['op'], (r: ExecResult, abs: string, where: string) => unknown> = {
+  stat: answerStat,
+  exists: answerExists,
+  readDir: answerReadDir,
+  realpath: answerRealpath,
+  readFile: answerReadFile,
+};
 
 /** The frames of the read batch, or `undefined` when they do not add up (then nothing is learnt). */
 function parseReadFrames(out: Buffer, count: number): Array<{ op: string; status: number; payload: Buffer }> | undefined {
