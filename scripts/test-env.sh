@@ -6,6 +6,7 @@
 #   - pyenv: the machine's ~/.pyenv (used as a local source; never modified);
 #   - the Docker engine (docker.io from Debian, dockerd started in the background) and the
 #     debootstrap base image the container tests use;
+#   - a second Docker engine sharing nothing with the first but the kernel: scripts/docker-engine2.sh;
 #   - an SSH engine in front of it (openssh-server from Debian on 127.0.0.1:2222, an ssh-agent
 #     holding a generated client key): scripts/ssh-engine.sh;
 #   - CPython build dependencies for the one test that really builds a Python with pyenv.
@@ -36,6 +37,8 @@ fi
 # Docker engine and the base image.
 bash scripts/docker-engine.sh
 bash scripts/docker-base-image.sh
+# A second engine beside it (own data root, exec root, socket, bridge), the base image loaded (fleets).
+bash scripts/docker-engine2.sh
 # The SSH engine (sshd on 127.0.0.1, an agent with the client key) in front of it.
 bash scripts/ssh-engine.sh
 
@@ -50,5 +53,6 @@ printf 'pyenv     %s\n' "$("${PYENV_ROOT:-$HOME/.pyenv}/bin/pyenv" --version 2>/
 printf 'pythons   %s\n' "$(ls "${PYENV_ROOT:-$HOME/.pyenv}/versions" 2>/dev/null | tr '\n' ' ')"
 printf 'git       %s\n' "$(git --version)"
 printf 'docker    %s\n' "$(docker version --format 'client {{.Client.Version}}, engine {{.Server.Version}}' 2>/dev/null || echo 'engine not answering')"
+printf 'engine 2  %s\n' "$(docker -H unix:///run/pymgr-docker2/docker.sock version --format '{{.Server.Version}}' 2>/dev/null || echo 'not answering')"
 printf 'sshd      %s\n' "$(dpkg-query -W -f '${Version}' openssh-server 2>/dev/null || echo MISSING)"
 printf '\n'
