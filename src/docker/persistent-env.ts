@@ -48,8 +48,11 @@ export interface PersistentEnvSpec {
   name: string;
   /** Image tag or id. */
   image: string;
-  /** The project: a directory on the engine's host, mounted at `target` (default `/work/project`). */
-  project: { source: string; target?: string; readOnly?: boolean };
+  /**
+   * The project: a directory on the engine's host, mounted at `target` (default `/work/project`);
+   * without `source` nothing is mounted there (the project is uploaded: docker/upload.ts).
+   */
+  project: { source?: string; target?: string; readOnly?: boolean };
   caches?: Partial<Record<CacheName, CacheMount>>;
   mounts?: ExtraMount[];
   /** Container environment (cache variables are added for the caches given). */
@@ -193,7 +196,7 @@ export function resolveEnvSpec(spec: PersistentEnvSpec, imageId: string): Resolv
     throw usage(`"${spec.name}" is not a valid container name`, 'Use letters, digits, _, . and -, starting with a letter or digit.');
   }
   const projectDir = spec.project.target ?? DEFAULT_PROJECT_TARGET;
-  const binds: string[] = [bindString({ type: 'bind', source: spec.project.source }, projectDir, spec.project.readOnly)];
+  const binds: string[] = spec.project.source === undefined ? [] : [bindString({ type: 'bind', source: spec.project.source }, projectDir, spec.project.readOnly)];
   const env: Record<string, string> = {};
   const targets = new Set<string>([projectDir]);
   for (const name of ['uv', 'pyenv', 'mise'] as const) {
