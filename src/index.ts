@@ -27,3 +27,12 @@ export {
 } from './docker/persistent-env.js';
 export { copyHostTools } from './docker/host-tools.js';
 export { uploadProject, type UploadReport } from './docker/upload.js';
+export {
+  buildEnvironments,
+  type FleetOptions,
+  type FleetResult,
+  type FleetEnvResult,
+  type FleetEvent,
+  type FleetEnvSpec,
+} from './api/fleet.js';
+export { readFleetFile, type FleetFile } from './config/fleet-file.js';

@@ -143,7 +143,8 @@ export const EXAMPLES: Record<string, string[]> = {
   config: ['pymgr config', 'pymgr config --all'],
   doctor: ['pymgr doctor', 'pymgr doctor --fix'],
   bake: ['pymgr bake ./app --image python-base:1 --tag app-env:1', 'pymgr bake ./app --image python-base:1 --tag app-env:1 --mount /srv/wheels:/wheels:ro --find-links /wheels --offline'],
-  schema: ['pymgr schema > config.schema.json'],
+  fleet: ['pymgr fleet fleet.json', 'pymgr fleet fleet.json --concurrency 6 --json > results.json'],
+  schema: ['pymgr schema > config.schema.json', 'pymgr schema --fleet > fleet.schema.json'],
 };
 
 function addExamples(cmd: Command, name: string): Command {
@@ -284,11 +285,29 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   );
 
   addExamples(program.command('schema'), 'schema')
-    .description('print the JSON Schema of the config file')
+    .description('print the JSON Schema of the config file (--fleet: of a fleet file)')
     .option('--json', 'same output (it is always JSON)')
-    .action(async () => {
-      const { generateJsonSchema } = await import('../config/json-schema.js');
-      printJson(io, generateJsonSchema());
+    .option('--fleet', 'the schema of fleet files (pymgr fleet) instead')
+    .action(async (o: { fleet?: boolean }) => {
+      if (o.fleet) printJson(io, (await import('../config/fleet-file.js')).generateFleetJsonSchema());
+      else printJson(io, (await import('../config/json-schema.js')).generateJsonSchema());
+    });
+
+  addExamples(program.command('fleet'), 'fleet')
+    .description('build every env of a fleet file on its Docker engines, in parallel (only what is not ready is redone)')
+    .argument('<file>', 'the fleet file (JSON; see fleet.schema.json)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('-v, --verbose', 'show every step of every env')
+    .option('--concurrency <n>', 'envs set up at once over all engines (overrides the file)')
+    .option('--placements <file>', 'where to remember which engine has which env (default: in pymgr\'s cache directory)')
+    .action(async (file: string, o: { json?: boolean; verbose?: boolean; concurrency?: string; placements?: string }) => {
+      json = !!o.json;
+      try {
+        exitCode = await runFleet(io, file, o);
+      } catch (err) {
+        printError(io, err, json, !!o.verbose);
+        exitCode = exitCodeFor(toPymgrError(err));
+      }
     });
 
   addCommon(program.command('env').description('report the project\'s env: path, Python, provider, state')).addOption(deepOption()).action(
@@ -386,10 +405,68 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
   return exitCode;
 }
 
+/**
+ * `pymgr fleet <file>`: the live view on a terminal, the one JSON document with --json. The first
+ * Ctrl-C stops starting envs and lets the running ones end (never a half-published env); a second
+ * one ends pymgr at once (what a running setup leaves aside is removed by the next one).
+ */
+async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: boolean; concurrency?: string; placements?: string }): Promise<number> {
+  const { readFleetFile } = await import('../config/fleet-file.js');
+  const fleet = await readFleetFile(file);
+  let concurrency = fleet.concurrency;
+  if (o.concurrency !== undefined) {
+    concurrency = Number(o.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new PymgrError('USAGE', `--concurrency must be a whole number of at least 1 (got ${o.concurrency})`);
+  }
+  const { createHash } = await import('node:crypto');
+  const { join } = await import('node:path');
+  const { pymgrCacheDir } = await import('../core/paths.js');
+  const placementsFile = o.placements !== undefined ? resolvePath(o.placements) : join(pymgrCacheDir(process.env), 'fleets', `${fleet.name}-${createHash('sha256').update(fleet.file).digest('hex').slice(0, 12)}.json`);
+  const { buildEnvironments } = await import('../api/fleet.js');
+  const { createFleetView } = await import('./fleet-view.js');
+  const view = createFleetView(io, { json: !!o.json, verbose: !!o.verbose });
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.off('SIGINT', onSigint);
+    view.note(`${paint(io, 'stderr', 'yellow', '!')} stopping: no new envs start; the running ones finish their step (Ctrl-C again to quit now)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await buildEnvironments({
+      envs: fleet.envs,
+      engines: fleet.engines,
+      fleet: fleet.name,
+      concurrency,
+      ...(fleet.perEngine !== undefined ? { perEngine: fleet.perEngine } : {}),
+      caches: fleet.caches,
+      placementsFile,
+      signal: controller.signal,
+      onEvent: (e) => view.onEvent(e),
+      version: typeof PYMGR_VERSION === 'string' ? PYMGR_VERSION : '0.0.0-dev',
+    });
+    view.close();
+    if (o.json) {
+      const { ok, ...rest } = result;
+      printJson(io, { ok, ...rest, placementsFile });
+    }
+    else {
+      const { ready, failed, cancelled } = result.counts;
+      const line = `${ready} ready, ${failed} failed${cancelled ? `, ${cancelled} cancelled` : ''} of ${result.envs.length} in ${(result.durationMs / 1000).toFixed(1)} s`;
+      io.stdout(`${paint(io, 'stdout', result.ok ? 'green' : 'red', result.ok ? 'fleet ready:' : 'fleet incomplete:')} ${result.fleet}: ${line}\n`);
+      for (const e of result.engines) io.stdout(`  ${e.name}${e.address && e.address !== e.name ? ` (${e.address})` : ''}: ${e.up ? 'up' : `down${e.error ? ` (${e.error})` : ''}`}, ${e.envs} env${e.envs === 1 ? '' : 's'}${e.volumes.length ? `, caches ${e.volumes.join(', ')}` : ''}\n`);
+    }
+    return result.ok ? 0 : 1;
+  } finally {
+    view.close();
+    process.off('SIGINT', onSigint);
+  }
+}
+
 /** A commander error in pymgr's words, with a hint that leads somewhere. */
 function usageError(err: CommanderError, argv: string[], hasDashDash: boolean): PymgrError {
   const message = err.message.replace(/^error: /, '');
-  const command = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema', 'bake'].includes(argv[0]) ? argv[0] : undefined;
+  const command = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema', 'bake', 'fleet'].includes(argv[0]) ? argv[0] : undefined;
   if (command === 'run' && !hasDashDash && (err.code === 'commander.unknownOption' || err.code === 'commander.excessArguments')) {
     // `pymgr run proj python -V`: the command belongs after `--`.
     const rest = argv.slice(1);

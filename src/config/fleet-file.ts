@@ -99,7 +99,12 @@ export interface FleetFile {
 
 /** The JSON Schema of fleet files (written to fleet.schema.json by scripts/gen-schema.mjs). */
 export function generateFleetJsonSchema(): Record<string, unknown> {
-  return { ...(z.toJSONSchema(fleetSchema, { io: 'input' }) as Record<string, unknown>), title: 'pymgr fleet' };
+  const schema = z.toJSONSchema(fleetSchema, { io: 'input' }) as { properties: Record<string, any> };
+  // An env's `config` is a config file's content: config.schema.json (beside this one) describes it.
+  for (const fields of [schema.properties.defaults.properties, schema.properties.envs.items.properties]) {
+    fields.config = { $ref: 'config.schema.json', description: fields.config.description };
+  }
+  return { ...schema, title: 'pymgr fleet' };
 }
 
 /** Read and validate a fleet file. CONFIG_INVALID names every problem with its place in the file. */

@@ -11,7 +11,7 @@ import { repoRoot } from '../helpers/tools.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const cliSection = readme.slice(readme.indexOf('## CLI'), readme.indexOf('## Project detection'));
-const COMMANDS = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema'];
+const COMMANDS = ['setup', 'run', 'env', 'detect', 'config', 'doctor', 'schema', 'bake', 'fleet'];
 
 describe('README CLI section matches --help', () => {
   for (const cmd of COMMANDS) {
