@@ -165,7 +165,7 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
       try {
         return { ...base, name: e, client: await connect(e, hostEnv), up: true };
       } catch (err) {
-        return { ...base, name: e, up: false, error: asPymgrError(err).message };
+        return { ...base, name: e, up: false, error: oneLine(asPymgrError(err).message) };
       }
     }),
   );
@@ -206,6 +206,10 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
   async function buildOne(spec: FleetEnvSpec): Promise<FleetEnvResult> {
     const t0 = Date.now();
     if (options.signal?.aborted) return { name: spec.name, status: 'cancelled', verified: false, durationMs: 0 };
+    // Bad input changes nothing: no engine, no container for a project that is not there.
+    if (!isDirectory(spec.project)) {
+      return failed(spec.name, undefined, t0, new PymgrError('USAGE', `The project of env ${spec.name}, ${spec.project}, is not a directory`, { hint: 'Fix its `project` in the fleet file (paths are relative to the file).' }));
+    }
     const where = place(spec.name, engines, placements.get(spec.name));
     if (!where) {
       const why = engines.map((e) => `${e.name}: ${e.error ?? 'down'}`).join('; ');
@@ -247,9 +251,6 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
     const onProgress = (e: { step: string; message: string; output?: string }) => {
       if (e.output === undefined && e.message) emit({ type: 'progress', env: spec.name, engine: engine.name, message: `${e.step}: ${e.message}` });
     };
-    if (!isDirectory(spec.project)) {
-      throw new PymgrError('USAGE', `The project of env ${spec.name}, ${spec.project}, is not a directory`, { hint: 'Fix its `project` in the fleet file (paths are relative to the file).' });
-    }
     if (spec.bake) {
       const baked = await bakeImage({
         projectDir: spec.project,
@@ -367,6 +368,15 @@ function failed(name: string, engine: string | undefined, t0: number, error: Pym
 function asPymgrError(err: unknown): PymgrError {
   const e = toPymgrError(err);
   return e instanceof PymgrError ? e : new PymgrError('COMMAND_FAILED', e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+/** A multi-line message (engine discovery lists every strategy) without the lines that say nothing. */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .filter((l) => !/skipped, not tried/.test(l))
+    .map((l) => l.trim().replace(/^- /, ''))
+    .join(' ');
 }
 
 /** Whether the engine answers a ping within 3 s. */
