@@ -22,8 +22,15 @@
 //          cold  pymgr setup (fresh project)    vs  one docker exec of sh -c 'uv venv ... && uv pip install ...' (goal <= 1.3x)
 //          warm through a proxy adding 20 ms to every Engine API request (DOCKER_HOST=tcp://...) (goal <= 0.3 s)
 //          and the round trips each pymgr run reported (its --json `roundTrips`)
+//   fleet (when the second engine answers: scripts/docker-engine2.sh): 12 projects, 8 packages each
+//          from a pool of 16 local wheels (overlapping), offline
+//          fleet:       buildEnvironments over both engines, concurrency 3, uv's cache on one fresh
+//                       volume per engine
+//          one by one:  the same 12 envs on the first engine, one at a time, no shared cache
+//          and the share of installed packages served from the cache (1 - wheels unpacked into the
+//          engines' cache volumes / packages installed)
 //
-// Usage: npm run bench [-- --runs N --fixture NAME --only host,detect,docker]
+// Usage: npm run bench [-- --runs N --fixture NAME --only host,detect,docker,fleet]
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +43,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const RUNS = Number(arg('runs', 7));
-const ONLY = new Set((arg('only', 'host,detect,docker') ?? '').split(','));
+const ONLY = new Set((arg('only', 'host,detect,docker,fleet') ?? '').split(','));
 const FIXTURE = arg('fixture', 'quickstart');
 const pymgr = join(root, 'bin', 'pymgr.mjs');
 const hasTime = existsSync('/usr/bin/time');
@@ -109,6 +116,7 @@ try {
   if (ONLY.has('host')) benchHost();
   if (ONLY.has('detect')) await benchDetect();
   if (ONLY.has('docker')) await benchDocker();
+  if (ONLY.has('fleet')) await benchFleet();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -326,6 +334,62 @@ async function benchDocker() {
   } finally {
     proxy?.kill();
     docker('rm', '-f', name);
+  }
+}
+
+async function benchFleet() {
+  const image = process.env.PYMGR_TEST_DOCKER_IMAGE ?? 'pymgr-test/bookworm:1';
+  const second = `${process.env.PYMGR_DOCKER2_DIR ?? '/run/pymgr-docker2'}/docker.sock`;
+  const docker2 = (...args) => spawnSync('docker', ['-H', `unix://${second}`, ...args], { encoding: 'utf8' });
+  if (spawnSync('docker', ['image', 'inspect', image]).status !== 0 || docker2('image', 'inspect', image).status !== 0) {
+    console.log(`fleet: skipped (both engines must answer and have ${image}: scripts/docker-engine.sh, scripts/docker-engine2.sh)`);
+    return;
+  }
+  const { buildEnvironments } = await import(join(root, 'dist', 'index.js'));
+  const wheels = join(work, 'fleet-wheels');
+  mkdirSync(wheels);
+  run('python3', ['-c', WHEELS, wheels, '16', '0']);
+  const envs = Array.from({ length: 12 }, (_, i) => {
+    const dir = join(work, 'fleet', `f${i}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'requirements.txt'), Array.from({ length: 8 }, (_, j) => `benchpkg-${(i + j) % 16}==1.0\n`).join(''));
+    return { name: `f${i}`, project: dir, image, mounts: [`${wheels}:/wheels:ro`], flags: { provider: 'uv', index: { offline: true, findLinks: ['/wheels'] } } };
+  });
+  const tag = `bench${process.pid}`;
+  const volume = `pymgr-bench-uv-${process.pid}`;
+  const engines = ['default', `unix://${second}`];
+  const cleanup = () => {
+    for (const d of [(...a) => spawnSync('docker', a, { encoding: 'utf8' }), docker2]) {
+      for (const fleet of [`${tag}a`, `${tag}b`]) {
+        const ids = d('ps', '-aq', '--filter', `label=io.pymgr.fleet=${fleet}`).stdout.trim().split('\n').filter(Boolean);
+        if (ids.length) d('rm', '-f', ...ids);
+      }
+      d('volume', 'rm', '-f', volume);
+    }
+  };
+  try {
+    const t0 = process.hrtime.bigint();
+    const alone = await buildEnvironments({ envs, engines: ['default'], fleet: `${tag}a`, concurrency: 1, caches: [] });
+    const oneByOne = Number(process.hrtime.bigint() - t0) / 1e6;
+    const t1 = process.hrtime.bigint();
+    const fleet = await buildEnvironments({ envs, engines, fleet: `${tag}b`, concurrency: 3, caches: ['uv'], cacheVolumes: { uv: volume } });
+    const together = Number(process.hrtime.bigint() - t1) / 1e6;
+    for (const r of [alone, fleet]) if (!r.ok) throw new Error(`fleet failed: ${JSON.stringify(r.envs.filter((e) => e.status !== 'ready'))}`);
+    const installed = fleet.envs.reduce((n, e) => n + (e.installed ?? 0), 0);
+    // Wheels unpacked into each engine's cache volume: one archive entry per distinct wheel.
+    let unpacked = 0;
+    for (const d of [(...a) => spawnSync('docker', a, { encoding: 'utf8' }), docker2]) {
+      const ls = d('run', '--rm', '-v', `${volume}:/c:ro`, image, 'sh', '-c', 'ls /c/archive-v0 | wc -l');
+      unpacked += Number(ls.stdout.trim());
+    }
+    const placed = fleet.engines.map((e) => `${e.envs} on ${e.name === 'default' ? 'the first' : 'the second'}`).join(', ');
+    console.log('fleet (12 projects x 8 packages from 16 local wheels, offline; the host uv copied into every container)');
+    console.log(`one by one, first engine, no shared cache ${f(oneByOne)}`);
+    console.log(`fleet: 2 engines, concurrency 3, shared   ${f(together)}   (${placed})`);
+    console.log(`      ratio fleet / one by one             ${ratio(together, oneByOne)}`);
+    console.log(`      packages served from the cache       ${(100 * (1 - unpacked / installed)).toFixed(0)}%   (${installed} installed, ${unpacked} wheels unpacked into the 2 cache volumes)`);
+  } finally {
+    cleanup();
   }
 }
 

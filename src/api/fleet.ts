@@ -60,6 +60,8 @@ export interface FleetOptions {
   perEngine?: number;
   /** Caches shared by an engine's containers, each a named volume (default `['uv']`). */
   caches?: CacheName[];
+  /** Other names for the shared volumes (default {@link FLEET_CACHE_VOLUMES}). */
+  cacheVolumes?: Partial<Record<CacheName, string>>;
   /** A JSON file remembering which engine has which env (read, then rewritten as envs are placed). */
   placementsFile?: string;
   /** Stop: nothing new starts, running setups get the signal. */
@@ -155,7 +157,8 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
   const hostEnv = options.hostEnv ?? process.env;
   const emit = options.onEvent ?? (() => undefined);
   const caches = options.caches ?? ['uv'];
-  const volumes = caches.map((c) => FLEET_CACHE_VOLUMES[c]);
+  const volumeOf = (c: CacheName) => options.cacheVolumes?.[c] ?? FLEET_CACHE_VOLUMES[c];
+  const volumes = caches.map(volumeOf);
   const connect = options.connect ?? ((engine, env) => findEngine(engine === 'default' ? { env } : { engine, env }));
 
   const engines: EngineSlot[] = await Promise.all(
@@ -259,7 +262,7 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
         ...(spec.target ? { target: spec.target } : {}),
         ...(spec.flags ? { flags: spec.flags } : {}),
         ...(spec.mounts ? { mounts: spec.mounts } : {}),
-        cacheVolume: FLEET_CACHE_VOLUMES.uv,
+        cacheVolume: volumeOf('uv'),
         engine: client,
         onProgress,
         hostEnv,
@@ -285,7 +288,7 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
         name: container,
         image: spec.image,
         project: { target },
-        caches: Object.fromEntries(caches.map((c) => [c, { type: 'volume', name: FLEET_CACHE_VOLUMES[c] }])),
+        caches: Object.fromEntries(caches.map((c) => [c, { type: 'volume', name: volumeOf(c) }])),
         mounts: (spec.mounts ?? []).map(parseMount),
         labels: { [FLEET_LABEL]: fleet, [FLEET_ENV_LABEL]: spec.name },
       },
