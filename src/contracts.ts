@@ -95,6 +95,13 @@ export interface Executor {
   remove(path: string, options?: { recursive?: boolean }): Promise<void>;
   /** Rename within one file system (atomic replace of a file). */
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Optional: write a whole file so that no reader ever sees part of it — a temporary file beside
+   * it, then a rename; with `parents`, missing parent directories are made first (mode 0755). A
+   * container does it in one exec instead of three. Callers use `writeAtomic`
+   * (src/executor/write-atomic.ts), which does the same in steps where this is missing.
+   */
+  writeFileAtomic?(path: string, content: string, options?: { mode?: number; parents?: boolean }): Promise<void>;
   /** Canonical path with links resolved; rejects when it does not exist. */
   realpath(path: string): Promise<string>;
   /** The environment programs get by default in this place. */
@@ -112,6 +119,18 @@ export interface Executor {
    * could not be learnt is simply read when asked).
    */
   prefetch?(reads: readonly ReadRequest[]): Promise<void>;
+  /**
+   * Optional (containers): the uid and gid its programs run as, learnt once (no `id` program run
+   * each time it is asked).
+   */
+  userIds?(): Promise<{ uid: number; gid: number }>;
+  /**
+   * Optional: an object shared by the executors that run in one place (a container, and the copies
+   * made from its executor with other variables or another user). Answers about the place that do
+   * not depend on those — a manager binary's `--version` — are kept per scope rather than per
+   * executor object.
+   */
+  readonly scope?: object;
   /**
    * Optional: what this executor has cost so far, cumulative (callers take differences). Results
    * report these counts (`execs`, `roundTrips`) so a design's cost can be asserted, not only timed.

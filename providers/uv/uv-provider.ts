@@ -67,10 +67,11 @@ export class UvProvider implements Provider {
       await assertSafeToRun(ctx.executor, opts.path, { what: 'uv', source: 'providers.uv.path' });
       return { path: opts.path, source: 'config' };
     }
-    // A pyenv shim only works where pyenv's selected version has uv: use the real binary behind it.
-    const onPath = await findOnPath(ctx.executor, 'uv').then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
-    if (onPath) return { path: onPath, source: 'PATH' };
     const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
+    // A pyenv shim only works where pyenv's selected version has uv: use the real binary behind it.
+    // (The tools directory's uv is learnt in the same batch as the PATH candidates.)
+    const onPath = await findOnPath(ctx.executor, 'uv', undefined, [{ op: 'stat', path: provisioned }]).then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
+    if (onPath) return { path: onPath, source: 'PATH' };
     // Another version in the tools directory (copied in from the host, or provisioned before a pin changed).
     const inTools = (await isExecutableFile(ctx.executor, provisioned)) ? provisioned : await findInToolsDir(ctx.executor, ctx.toolsDir, 'uv');
     if (!inTools) return undefined;
@@ -202,6 +203,9 @@ export class UvProvider implements Provider {
   private async listPythonsCheaply(ctx: ProviderContext): Promise<PythonInterpreter[]> {
     const env = await ctx.executor.getEnv();
     const dir = env.UV_PYTHON_INSTALL_DIR || `${env.XDG_DATA_HOME || `${env.HOME || '/root'}/.local/share`}/uv/python`;
+    const pyenvRoot = await defaultPyenvRoot(ctx.executor, ctx.config.providers.pyenv.root);
+    // Both directories in one batch (a container: one exec).
+    await ctx.executor.prefetch?.([{ op: 'readDir', path: dir }, { op: 'readDir', path: `${pyenvRoot}/versions` }]);
     const found: PythonInterpreter[] = [];
     for (const name of (await ctx.executor.readDir(dir)) ?? []) {
       const m = /^cpython-(\d+\.\d+\.\d+)-[^+]+$/.exec(name);
@@ -209,7 +213,7 @@ export class UvProvider implements Provider {
       const exe = `${dir}/${name}/bin/python${m[1].split('.').slice(0, 2).join('.')}`;
       if (await isExecutableFile(ctx.executor, exe)) found.push({ version: m[1], executable: exe, origin: 'uv-managed' });
     }
-    found.push(...(await listPyenvPythons(ctx.executor, await defaultPyenvRoot(ctx.executor, ctx.config.providers.pyenv.root))));
+    found.push(...(await listPyenvPythons(ctx.executor, pyenvRoot)));
     return sortPythons(found);
   }
 

@@ -23,6 +23,7 @@
  *
  * Everything goes through the Executor: the same holds inside a container.
  */
+import { writeAtomic } from '../executor/write-atomic.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Executor } from '../contracts.js';
@@ -174,9 +175,7 @@ async function cp(executor: Executor, args: string[]): Promise<void> {
 }
 
 async function writeMarker(executor: Executor, path: string, marker: AsideMarker): Promise<void> {
-  const tmp = `${path}/${MARKER}.${process.pid}.tmp`;
-  await executor.writeFile(tmp, JSON.stringify(marker) + '\n');
-  await executor.rename(tmp, `${path}/${MARKER}`);
+  await writeAtomic(executor, `${path}/${MARKER}`, JSON.stringify(marker) + '\n');
 }
 
 async function readMarker(executor: Executor, path: string): Promise<AsideMarker | undefined> {

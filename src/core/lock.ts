@@ -1,3 +1,4 @@
+import { writeAtomic } from '../executor/write-atomic.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Executor } from '../contracts.js';
@@ -74,13 +75,23 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
   const reportEveryMs = options.reportEveryMs ?? 5_000;
   const token = randomUUID();
   const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-  // Modes are explicit: the umask can only take bits away, so no group or other write bit (umask 002).
-  await executor.mkdir(parent, { recursive: true, mode: 0o755 });
   const start = Date.now();
   let reported: number | undefined;
+  let parentMade = false;
   for (;;) {
     options.signal?.throwIfAborted();
-    if (await executor.mkdir(path, { mode: 0o755 })) break;
+    // Modes are explicit: the umask can only take bits away, so no group or other write bit (umask 002).
+    let made: boolean;
+    try {
+      made = await executor.mkdir(path, { mode: 0o755 });
+    } catch (err) {
+      // The venv's directory is usually there: its parents are made only when they are not.
+      if (parentMade || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      parentMade = true;
+      await executor.mkdir(parent, { recursive: true, mode: 0o755 });
+      continue;
+    }
+    if (made) break;
     const owner = await readOwner(executor, ownerFile);
     const age = await lockAge(executor, path, owner);
     // Released meanwhile (nothing there any more): try the mkdir again at once.
@@ -157,14 +168,7 @@ async function lockAge(executor: Executor, path: string, owner: Owner | undefine
 
 /** Write the owner file atomically (a temporary file, then a rename): a reader never sees half of it. */
 async function writeOwner(executor: Executor, ownerFile: string, owner: Owner): Promise<void> {
-  const tmp = `${ownerFile}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  await executor.writeFile(tmp, JSON.stringify(owner), { mode: 0o644 });
-  try {
-    await executor.rename(tmp, ownerFile);
-  } catch (err) {
-    await executor.remove(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeAtomic(executor, ownerFile, JSON.stringify(owner), { mode: 0o644 });
 }
 
 /** The lock directory pymgr uses for the env at `venvPath`. */

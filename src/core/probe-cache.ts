@@ -18,7 +18,8 @@
  * that exit 0 are kept: a failure is asked again next time.
  *
  * In a container the signature would cost a round trip as dear as the probe itself, so there the
- * answer is kept for the executor's life only (one command), never on disk.
+ * answer is kept for the life of the executor's scope only (its container, whatever variables the
+ * executor's copies add: Executor.scope), never on disk.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readSync, statSync } from 'node:fs';
@@ -38,7 +39,7 @@ interface Entry {
   stderr: string;
 }
 
-const perExecutor = new WeakMap<Executor, Map<string, Promise<ExecResult>>>();
+const perExecutor = new WeakMap<object, Map<string, Promise<ExecResult>>>();
 const hostAnswers = new Map<string, { signature: string; result: ExecResult }>();
 
 /** What the probe is asked with: the binary, the arguments, the variables set or removed. */
@@ -65,8 +66,9 @@ async function signatureOf(path: string): Promise<string | undefined> {
 export async function probeBinary(executor: Executor, path: string, args: readonly string[], options: ProbeOptions = {}): Promise<ExecResult> {
   const { key, envText } = probeKey(path, args, options.env);
   if (executor.kind !== 'host') {
-    let mine = perExecutor.get(executor);
-    if (!mine) perExecutor.set(executor, (mine = new Map()));
+    const scope = executor.scope ?? executor;
+    let mine = perExecutor.get(scope);
+    if (!mine) perExecutor.set(scope, (mine = new Map()));
     let answer = mine.get(key);
     if (!answer) {
       answer = executor.exec(path, args, { ...options, readOnly: true });

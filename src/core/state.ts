@@ -1,3 +1,4 @@
+import { writeAtomic } from '../executor/write-atomic.js';
 import { PROJECT_TYPES, PROVIDER_NAMES, type Executor, type ProjectType, type ProviderName } from '../contracts.js';
 import { stateDir, statePath } from './paths.js';
 
@@ -38,10 +39,7 @@ export async function readState(executor: Executor, venvPath: string): Promise<E
 /** Write the state atomically (temporary file, then rename), so a kill never leaves half a file. */
 export async function writeState(executor: Executor, venvPath: string, state: EnvRecord): Promise<void> {
   // Explicit modes: no group or other write bit whatever the umask.
-  await executor.mkdir(stateDir(venvPath), { recursive: true, mode: 0o755 });
-  const tmp = `${statePath(venvPath)}.${process.pid}.tmp`;
-  await executor.writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o644 });
-  await executor.rename(tmp, statePath(venvPath));
+  await writeAtomic(executor, statePath(venvPath), JSON.stringify(state, null, 2) + '\n', { mode: 0o644, parents: true });
 }
 
 /** A record this version of pymgr wrote and can read: the schema, and a known manager and project type. */

@@ -29,7 +29,9 @@ export function executorUid(executor: Executor): Promise<number> {
     known =
       executor.kind === 'host' && typeof process.getuid === 'function'
         ? Promise.resolve(process.getuid())
-        : executor.exec('id', ['-u'], { timeoutMs: 30_000, readOnly: true }).then((r) => (r.exitCode === 0 ? Number(r.stdout.trim()) : 0));
+        : executor.userIds
+          ? executor.userIds().then((ids) => ids.uid)
+          : executor.exec('id', ['-u'], { timeoutMs: 30_000, readOnly: true }).then((r) => (r.exitCode === 0 ? Number(r.stdout.trim()) : 0));
     uids.set(executor, known);
   }
   return known;
@@ -64,8 +66,10 @@ export async function findUnsafePath(executor: Executor, paths: string[], option
 
 /** The paths the rule looks at for `file`: the real file, its directory, and (with `within`) every directory down from `within`. */
 export async function pathsToCheck(executor: Executor, file: string, within?: string): Promise<string[]> {
-  const real = await executor.realpath(file).catch(() => file);
   const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+  // The usual case (no link) in one batch: the file's real path and every stat the rule will ask.
+  await executor.prefetch?.([{ op: 'realpath', path: file }, ...chain(file, within, dirOf).map((path) => ({ op: 'stat' as const, path }))]);
+  const real = await executor.realpath(file).catch(() => file);
   const out = [real, dirOf(real)];
   if (file !== real) out.push(dirOf(file));
   if (within) {
@@ -76,6 +80,19 @@ export async function pathsToCheck(executor: Executor, file: string, within?: st
     }
   }
   return [...new Set(out)];
+}
+
+/** `file`, its directory and (with `within`) every directory from it up to `within`. */
+function chain(file: string, within: string | undefined, dirOf: (p: string) => string): string[] {
+  const out = [file, dirOf(file)];
+  if (within) {
+    const base = within.replace(/\/+$/, '');
+    for (let d = dirOf(file); d.startsWith(base) && d.length >= base.length; d = dirOf(d)) {
+      out.push(d);
+      if (d === base) break;
+    }
+  }
+  return out;
 }
 
 export interface SafeToRunOptions {

@@ -35,6 +35,7 @@
  *
  * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
  */
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
@@ -64,6 +65,9 @@ export interface DockerExecutorOptions {
 
 const WRAPPER = 'echo "$$"; exec "$@"';
 /** {@link DockerExecutor.prefetch}: `op path` pairs in, `op status bytes\n<bytes>` frames out, then `end`. */
+/** `sh -c WRITE_ATOMIC sh <dir> <tmp> <target> <parents 0|1> <mode>`, the content on standard input. */
+const WRITE_ATOMIC = 'set -e; if [ "$4" = 1 ]; then mkdir -p -v -m 755 -- "$1"; fi; trap \'rm -f -- "$2"\' EXIT; cat > "$2"; chmod "$5" -- "$2"; mv -f -T -- "$2" "$3"; trap - EXIT';
+
 const READ_BATCH = [
   't=$(mktemp) || exit 3',
   'e="$t.e"',
@@ -94,6 +98,8 @@ const REMEMBERED_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELO
 interface ReadStore {
   entries: Map<string, { at: number; value: Promise<unknown> }>;
   generation: number;
+  /** What pymgr takes as fixed while it runs: each user's /etc/passwd entry. */
+  passwd: Map<string, Promise<{ uid: number; gid: number; home: string } | undefined>>;
 }
 const KILL_SCRIPT = 'kill -s KILL -- "-$1" "$1" 2>/dev/null; exit 0';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -122,7 +128,7 @@ export class DockerExecutor implements Executor {
     private readonly info: ContainerInfo,
     options: DockerExecutorOptions,
     execCount: { n: number } = { n: 0 },
-    reads: ReadStore = { entries: new Map(), generation: 0 },
+    reads: ReadStore = { entries: new Map(), generation: 0, passwd: new Map() },
   ) {
     this.execCount = execCount;
     this.reads = reads;
@@ -316,6 +322,25 @@ export class DockerExecutor implements Executor {
     const abs = this.absolute(path);
     const mode = (options.mode ?? 0o644).toString(8);
     const r = await this.execNow('/bin/sh', ['-c', 'cat > "$1" && chmod "$2" -- "$1"', 'sh', abs, mode], { env: { LC_ALL: 'C' }, stdin: content });
+    if (r.exitCode !== 0) throw toolError(r, 'open', abs, this.description);
+  }
+
+  /**
+   * {@link Executor.writeFileAtomic} in one exec: parents made (with `parents`), the content on
+   * standard input into a temporary file beside the target, its mode set, renamed over the target;
+   * the temporary file is removed when any step fails.
+   */
+  async writeFileAtomic(path: string, content: string, options: { mode?: number; parents?: boolean } = {}): Promise<void> {
+    const abs = this.absolute(path);
+    const dir = posix.dirname(abs);
+    const tmp = `${abs}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const mode = (options.mode ?? 0o644).toString(8);
+    const r = await this.changing([abs, tmp], () =>
+      this.execNow('/bin/sh', ['-c', WRITE_ATOMIC, 'sh', dir, tmp, abs, options.parents ? '1' : '0', mode], { env: { LC_ALL: 'C' }, stdin: content }),
+    );
+    // `mkdir -v` named every directory it made: what was learnt of them (and their parents) is stale.
+    const made = [...r.stdout.matchAll(/created directory '(.*)'$/gm)].map((m) => m[1]);
+    if (made.length) this.forgetReads(made);
     if (r.exitCode !== 0) throw toolError(r, 'open', abs, this.description);
   }
 
@@ -582,8 +607,24 @@ export class DockerExecutor implements Executor {
     return this.user || this.info.user || 'root';
   }
 
-  private async findPasswdEntry(): Promise<{ uid: number; gid: number; home: string } | undefined> {
+  /** The scope of {@link Executor.scope}: this container, whatever the variables or the user. */
+  get scope(): object {
+    return this.reads;
+  }
+
+  /** The user's /etc/passwd entry, read once per container (a failed read is tried again). */
+  private findPasswdEntry(): Promise<{ uid: number; gid: number; home: string } | undefined> {
     const userPart = this.effectiveUser().split(':')[0];
+    let known = this.reads.passwd.get(userPart);
+    if (!known) {
+      known = this.readPasswdEntry(userPart);
+      this.reads.passwd.set(userPart, known);
+      known.catch(() => this.reads.passwd.delete(userPart));
+    }
+    return known;
+  }
+
+  private async readPasswdEntry(userPart: string): Promise<{ uid: number; gid: number; home: string } | undefined> {
     let text: string;
     try {
       text = await this.readFile('/etc/passwd');

@@ -36,7 +36,7 @@ export interface HostToolResult {
   hostPath?: string;
   /** Why it was skipped. */
   reason?: string;
-  /** When skipped: the tool the container has on its PATH, if any (the provider will use it). */
+  /** When skipped for a reason other than "not requested": the tool the container has on its PATH, if any (the provider will use it). */
   containerPath?: string;
 }
 
@@ -109,7 +109,8 @@ async function copyOne(
     containerPath: await findOnPath(executor, name).catch(() => undefined),
     ...extra,
   });
-  if (setting === false) return skipped('not requested');
+  // Not asked for: nothing to look up in the container either.
+  if (setting === false) return { action: 'skipped', reason: 'not requested' };
   if (ctx.mismatch) return skipped(`platforms differ: ${ctx.mismatch}`);
   const hostPath = setting ?? (await findHostBinary(name, ctx.hostEnv));
   if (!hostPath) return skipped(`no ${name} binary found on the host`);
@@ -124,7 +125,7 @@ async function copyOne(
   // Keep the host's mtime: setup's fingerprint includes the manager's size and mtime, so the same
   // binary copied into a recreated container leaves a ready env `reused`.
   const { mtimeMs } = await stat(hostPath);
-  const { uid, gid } = await readContainerIds(executor);
+  const { uid, gid } = await executor.userIds();
   await executor.mkdir(dir, { recursive: true, mode: 0o755 });
   const staging = `.${name}.partial-${process.pid}-${Date.now()}`;
   await executor.client.getContainer(executor.containerId).putArchive(dir, packFile(staging, data, { mode: 0o755, uid, gid, mtimeMs }));
@@ -192,14 +193,8 @@ async function readHostVersion(path: string, name: HostToolName): Promise<string
 }
 
 async function readContainerVersion(executor: DockerExecutor, path: string, name: HostToolName): Promise<string | undefined> {
-  if (!(await executor.exists(path))) return undefined;
-  // Learnt once per container (src/core/probe-cache.ts): the uv provider asks the same of the same binary.
+  // A binary that is not there fails to run (one round trip, as asking whether it exists would). Learnt once per container (src/core/probe-cache.ts): the uv provider asks the same of the same binary.
   const res = await probeBinary(executor, path, ['--version'], { timeoutMs: 30_000, ...(name === 'mise' ? { env: { MISE_NO_CONFIG: '1' } } : {}) });
   return res.exitCode === 0 ? parseVersion(name, res.stdout) : undefined;
 }
 
-async function readContainerIds(executor: DockerExecutor): Promise<{ uid: number; gid: number }> {
-  const res = await executor.exec('id', ['-u'], {});
-  const res2 = await executor.exec('id', ['-g'], {});
-  return { uid: Number(res.stdout.trim()) || 0, gid: Number(res2.stdout.trim()) || 0 };
-}

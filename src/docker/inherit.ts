@@ -15,6 +15,7 @@
  * container), never on the container; a URL's credentials are never shown in what this reports.
  * Every value records where it came from.
  */
+import { writeAtomic } from '../executor/write-atomic.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -104,12 +105,11 @@ export async function inheritHostSettings(
       const digest = createHash('sha256').update(ca.pem).digest('hex').slice(0, 16);
       const dir = `${options.toolsDir}/ca`;
       const target = `${dir}/host-${digest}.pem`;
-      if (!(await executor.exists(target))) {
-        await executor.mkdir(dir, { recursive: true, mode: 0o755 });
-        const tmp = `${target}.${process.pid}.tmp`;
-        await executor.writeFile(tmp, ca.pem, { mode: 0o644 });
-        await executor.rename(tmp, target);
-      }
+      // Written every time (one exec, as asking whether it is there would be); a tools directory
+      // this user may not write still serves a bundle that is there.
+      await writeAtomic(executor, target, ca.pem, { mode: 0o644, parents: true }).catch(async (err: unknown) => {
+        if (!(await executor.exists(target))) throw err;
+      });
       for (const name of ['SSL_CERT_FILE', 'PIP_CERT', 'REQUESTS_CA_BUNDLE']) env[name] = target;
       settings.push({ kind: 'ca', from: ca.from, what: `${ca.path} (as ${target})` });
     }

@@ -12,6 +12,7 @@
  * - Faithfully: modes (the executable bit), symbolic links as links, modification times, names in
  *   any script (tar-stream writes PAX headers where ustar cannot hold a name).
  */
+import { writeAtomic } from '../executor/write-atomic.js';
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -217,9 +218,6 @@ export async function uploadProject(executor: DockerExecutor, hostDir: string, c
     await executor.putArchive(containerDir, Buffer.concat(chunks));
   }
   const manifest: Manifest = { schema: 1, entries: Object.fromEntries(now) };
-  await executor.mkdir(posix.dirname(manifestFile), { recursive: true, mode: 0o755 });
-  const tmp = `${manifestFile}.${process.pid}.tmp`;
-  await executor.writeFile(tmp, JSON.stringify(manifest), { mode: 0o644 });
-  await executor.rename(tmp, manifestFile);
+  await writeAtomic(executor, manifestFile, JSON.stringify(manifest), { mode: 0o644, parents: true });
   return { to: containerDir, sent: changed.length, bytes, removed: gone.length, unchanged: now.size - changed.length };
 }

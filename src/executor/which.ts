@@ -1,14 +1,15 @@
-import type { Executor } from '../contracts.js';
+import type { Executor, ReadRequest } from '../contracts.js';
 
 /**
  * Find an executable by name on the executor's PATH (or the `pathValue` given), like `which`.
- * Returns its absolute path or `undefined`.
+ * Returns its absolute path or `undefined`. `alsoLearn`: reads the caller will make next, learnt in
+ * the same batch as the PATH candidates (a container: no exec of their own).
  */
-export async function findOnPath(executor: Executor, name: string, pathValue?: string): Promise<string | undefined> {
+export async function findOnPath(executor: Executor, name: string, pathValue?: string, alsoLearn: readonly ReadRequest[] = []): Promise<string | undefined> {
   const path = pathValue ?? (await executor.getEnv()).PATH ?? '/usr/local/bin:/usr/bin:/bin';
   const candidates = path.split(':').filter(Boolean).map((dir) => `${dir.replace(/\/+$/, '')}/${name}`);
   // Every candidate looked at in one go where that is cheaper (a container: one exec).
-  await executor.prefetch?.(candidates.map((p) => ({ op: 'stat' as const, path: p })));
+  await executor.prefetch?.([...candidates.map((p) => ({ op: 'stat' as const, path: p })), ...alsoLearn]);
   for (const candidate of candidates) {
     if (await isExecutableFile(executor, candidate)) return candidate;
   }

@@ -308,6 +308,27 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       await expect(ex.rename('/work/new.tmp', '/work/other')).rejects.toMatchObject({ code: 'ENOENT' });
     });
 
+    it('writeFileAtomic: one exec makes the parents, writes with the mode, renames over the old file and leaves no temporary file', async () => {
+      const before = ex.cost().roundTrips!;
+      await ex.writeFileAtomic('/work/atomic/a/b/state.json', '{"v":1}\n', { mode: 0o600, parents: true });
+      expect(ex.cost().roundTrips! - before).toBe(1);
+      expect(await ex.readFile('/work/atomic/a/b/state.json')).toBe('{"v":1}\n');
+      expect((await ex.stat('/work/atomic/a/b/state.json'))?.mode! & 0o777).toBe(0o600);
+      expect((await ex.stat('/work/atomic/a'))?.mode! & 0o777).toBe(0o755);
+      // The directories it made are not remembered as missing (it listed them afresh).
+      expect(await ex.readDir('/work/atomic/a/b')).toEqual(['state.json']);
+      await ex.writeFileAtomic('/work/atomic/a/b/state.json', 'two');
+      expect(await ex.readFile('/work/atomic/a/b/state.json')).toBe('two');
+      expect(await ex.readDir('/work/atomic/a/b')).toEqual(['state.json']);
+      // Without `parents` a missing directory is ENOENT, and nothing is left behind.
+      await expect(ex.writeFileAtomic('/work/atomic/missing/x.json', 'x')).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(await ex.exists('/work/atomic/missing')).toBe(false);
+      // A target that is a directory: the rename fails, the temporary file is removed.
+      await ex.mkdir('/work/atomic/dir', { recursive: true });
+      await expect(ex.writeFileAtomic('/work/atomic/dir', 'x')).rejects.toBeTruthy();
+      expect((await ex.readDir('/work/atomic')).sort()).toEqual(['a', 'dir']);
+    });
+
     it('realpath resolves links and rejects with ENOENT for nothing', async () => {
       await ex.mkdir('/work/real/inner', { recursive: true });
       await ex.exec('ln', ['-sfn', '/work/real', '/work/alias']);
