@@ -221,7 +221,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       throw withKeptEnv(err, outcome);
     }
     await work.commit();
-    const changes = diffDistributions(before, await listDistributions(executor, venvPath), {
+    const changes = diffDistributions(before, await listDistributions(executor, venvPath, python.version), {
       ...(state && state.python.version !== python.version ? { python: { from: state.python.version, to: python.version } } : {}),
       ...(state && state.provider.name !== choice.name ? { manager: { from: state.provider.name, to: choice.name } } : {}),
     });

@@ -7,9 +7,15 @@ import type { Executor } from '../contracts.js';
 import { normalizeName } from '../detect/requirement-names.js';
 import type { SetupChanges } from '../types.js';
 
-/** Distribution name (PEP 503) → version, for every `*.dist-info` in the venv's site-packages. */
-export async function listDistributions(executor: Executor, venvPath: string): Promise<Map<string, string>> {
+/**
+ * Distribution name (PEP 503) → version, for every `*.dist-info` in the venv's site-packages.
+ * `pythonVersion` (when known): its site-packages is learnt in the same batch as `lib/` (a
+ * container: one exec instead of two).
+ */
+export async function listDistributions(executor: Executor, venvPath: string, pythonVersion?: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
+  const minor = pythonVersion && /^(\d+\.\d+)/.exec(pythonVersion)?.[1];
+  if (minor) await executor.prefetch?.([{ op: 'readDir', path: `${venvPath}/lib` }, { op: 'readDir', path: `${venvPath}/lib/python${minor}/site-packages` }]);
   const lib = await executor.readDir(`${venvPath}/lib`).catch(() => undefined);
   for (const entry of lib ?? []) {
     if (!/^(?:python|pypy)\d/.test(entry)) continue;

@@ -326,7 +326,7 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       // A target that is a directory: the rename fails, the temporary file is removed.
       await ex.mkdir('/work/atomic/dir', { recursive: true });
       await expect(ex.writeFileAtomic('/work/atomic/dir', 'x')).rejects.toBeTruthy();
-      expect((await ex.readDir('/work/atomic')).sort()).toEqual(['a', 'dir']);
+      expect((await ex.readDir('/work/atomic'))?.sort()).toEqual(['a', 'dir']);
     });
 
     it('realpath resolves links and rejects with ENOENT for nothing', async () => {
