@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
-
 let finished = false;
 
 // A reader that went away (`pymgr config | head`) is not an error: stop quietly.
@@ -22,7 +20,17 @@ process.on('exit', () => {
   process.exitCode = 1;
 });
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+async function start() {
+  // The warm no-op of a `setup` first, from its own one-file bundle (nothing else loaded).
+  if (argv[0] === 'setup') {
+    const code = await (await import('../dist/quick/quick.js')).quickMain(argv);
+    if (code !== undefined) return code;
+  }
+  return (await import('../dist/cli.js')).main(argv, undefined, { quickTried: argv[0] === 'setup' });
+}
+
+start().then(
   (code) => { finished = true; process.exitCode = code; },
   (err) => { finished = true; process.stderr.write(`pymgr: internal error: ${err?.stack ?? err}\n`); process.exitCode = 1; },
 );

@@ -1,0 +1,37 @@
+/**
+ * The warm no-op `pymgr setup [dir] [--json] [--docker <c>]`, answered before anything else is
+ * loaded. The build makes this file its own bundle (dist/quick.js, Node built-ins only, no
+ * chunks to fetch), which bin/pymgr.mjs imports first for a `setup`; everything else, and every
+ * miss, goes to the full CLI (main.ts).
+ */
+import { tryQuickReuse } from './fast-path.js';
+import { printSetupResult, processIO, type CliIO } from './output.js';
+
+/** `setup`, at most one directory, `--json` and `--docker <container>`: nothing else changes the quick key. */
+export function plainSetup(argv: string[]): { dir?: string; docker?: string } | undefined {
+  if (argv[0] !== 'setup') return undefined;
+  const rest = argv.slice(1).filter((a) => a !== '--json');
+  let docker: string | undefined;
+  const at = rest.indexOf('--docker');
+  if (at >= 0) {
+    docker = rest[at + 1];
+    if (docker === undefined || docker.startsWith('-')) return undefined;
+    rest.splice(at, 2);
+  }
+  if (rest.length > 1 || rest.some((a) => a.startsWith('-'))) return undefined;
+  return { dir: rest[0], ...(docker !== undefined ? { docker } : {}) };
+}
+
+/**
+ * The exit status when the recorded result still holds (printed), or `undefined`: not a plain
+ * setup, or the full path must run.
+ */
+export async function quickMain(argv: string[], io: CliIO = processIO): Promise<number | undefined> {
+  const plain = plainSetup(argv);
+  if (!plain) return undefined;
+  // The same key the full CLI uses when no config flags are given (flags {}, no config file).
+  const result = await tryQuickReuse({ projectDir: plain.dir ?? '.', flags: {}, configFile: undefined, ...(plain.docker !== undefined ? { docker: plain.docker } : {}) });
+  if (!result) return undefined;
+  printSetupResult(io, result, argv.includes('--json'));
+  return 0;
+}
