@@ -22,12 +22,13 @@ process.on('exit', () => {
 
 const argv = process.argv.slice(2);
 async function start() {
-  // The warm no-op of a `setup` first, from its own one-file bundle (nothing else loaded).
-  if (argv[0] === 'setup') {
+  // The warm no-op of a `setup` (or an unchanged `detect`) first, from its own bundle (nothing else loaded).
+  const quick = argv[0] === 'setup' || argv[0] === 'detect';
+  if (quick) {
     const code = await (await import('../dist/quick/quick.js')).quickMain(argv);
     if (code !== undefined) return code;
   }
-  return (await import('../dist/cli.js')).main(argv, undefined, { quickTried: argv[0] === 'setup' });
+  return (await import('../dist/cli.js')).main(argv, undefined, { quickTried: quick });
 }
 
 start().then(

@@ -240,7 +240,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
         dir = o.upload;
       }
       const withUpload = <T extends object>(r: T) => (uploaded ? { ...r, upload: uploaded } : r);
-      const quickKey = { projectDir: dir ?? '.', flags: flagsFrom(o), configFile: configPath(o), ...(o.docker ? { docker: o.docker } : {}), ...(o.engine ? { engine: o.engine } : {}) };
+      const quickKey = { projectDir: dir ?? '.', searchUp: dir === undefined, flags: flagsFrom(o), configFile: configPath(o), ...(o.docker ? { docker: o.docker } : {}), ...(o.engine ? { engine: o.engine } : {}) };
       const { tryQuickReuse } = await import('./fast-path.js');
       const quick = (opts.fastPathTried && !uploaded) || o.deep ? undefined : await tryQuickReuse(quickKey);
       if (quick) {
@@ -263,9 +263,15 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
 
   addCommon(program.command('detect').description('show what pymgr detects: project type, Python request, provider')).action(
     wrap(async (dir, o) => {
-      const { detect } = await import('../api/detect.js');
       const executor = await executorFor(o);
-      const d = withProcessCost(await detect(await commonOptions(dir, o, executor)), executor);
+      // An unchanged detection on the host is answered from its record (main() already tried
+      // for a plain `detect [dir] [--json]`: the same key).
+      const quickKey = { projectDir: dir ?? '.', searchUp: dir === undefined, flags: flagsFrom(o), configFile: configPath(o) };
+      const { tryQuickDetect } = await import('./fast-path.js');
+      const quick = executor || opts.fastPathTried ? undefined : tryQuickDetect(quickKey);
+      const options = await commonOptions(dir, o, executor);
+      const d = quick ?? withProcessCost(await (await import('../api/detect.js')).detect(options), executor);
+      if (!quick && !executor) await (await import('./fast-path-record.js')).recordDetect(quickKey, options, d);
       if (o.json) printJson(io, { ok: true, ...d });
       else io.stdout((await import('./render.js')).renderDetect(d));
       return 0;

@@ -18,9 +18,9 @@ import { collectDependencyInputs, computeFingerprint } from '../core/fingerprint
 import { asidePathFor, pyenvRootFrom, statePath } from '../core/paths.js';
 import { venvDirectory } from '../core/build-aside.js';
 import { readState } from '../core/state.js';
-import type { SetupOptions, SetupResult } from '../types.js';
+import type { CommonOptions, DetectResult, SetupOptions, SetupResult } from '../types.js';
 import { inspectVenv } from '../core/verify.js';
-import { ancestors, writeQuickRecord, type QuickKeyInput } from './fast-path.js';
+import { ancestors, writeQuickDetectRecord, writeQuickRecord, type QuickKeyInput } from './fast-path.js';
 
 /** Files in the project directory whose content decides the Python request or the project type. */
 const PYTHON_SOURCES = [
@@ -78,6 +78,55 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
       });
       return fingerprint === state.fingerprint;
     }, observeThere);
+  } catch {
+    /* only an optimisation */
+  }
+}
+
+/** The manager binaries whose presence decides which manager detection picks (and a base Python for provisioning uv). */
+const MANAGER_NAMES = ['uv', 'mise', 'pyenv', 'python3'];
+
+/**
+ * Record a host `pymgr detect` for its fast path. Detection reads the project's files and config
+ * and probes the managers, so the watch list is the setup's (project files, dependency inputs,
+ * config candidates, listings) plus everything that decides which managers are there: every PATH
+ * directory (a binary added or removed changes its times) and each manager name in it, pymgr's
+ * tools directory and what is in it, pyenv's root, and the manager paths the config names. The
+ * result is recorded only when detection run again after the watch list was observed gives the
+ * same answer. Never throws.
+ */
+export async function recordDetect(key: QuickKeyInput, options: CommonOptions, result: DetectResult): Promise<void> {
+  try {
+    const executor = executorOf(options);
+    if (executor.kind !== 'host') return;
+    const { projectDir, detection, resolved, ctx } = await resolveProject({ ...options, onProgress: undefined });
+    const env = await executor.getEnv();
+    const p = (f: string) => `${projectDir}/${f}`;
+    const pathDirs = (env.PATH ?? '').split(':').filter(Boolean);
+    const toolsDir = ctx.toolsDir;
+    const tools = (await executor.readDir(toolsDir)) ?? [];
+    const pyenvRoot = pyenvRootFrom(env, resolved.config.providers.pyenv.root);
+    const configured = Object.values(resolved.config.providers).map((c) => (c as { path?: string }).path).filter((x): x is string => !!x);
+    const files = [
+      ...(await collectDependencyInputs(executor, detection.plan)),
+      ...PYTHON_SOURCES.map(p),
+      ...(resolved.file ? [resolved.file] : []),
+      ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
+      ...pathDirs,
+      ...pathDirs.flatMap((d) => MANAGER_NAMES.map((n) => `${d}/${n}`)),
+      '/usr/local/bin/python3', '/usr/bin/python3',
+      ...tools.flatMap((t) => MANAGER_NAMES.map((n) => `${toolsDir}/${t}/bin/${n}`)),
+      `${pyenvRoot}/bin/pyenv`, `${pyenvRoot}/libexec/pyenv`, `${pyenvRoot}/version`,
+      ...configured,
+    ];
+    const dirs = [projectDir, p('requirements'), p('.config'), toolsDir, pyenvRoot, `${pyenvRoot}/versions`];
+    for (let d = resolveHostPath(key.projectDir); d.startsWith(`${projectDir}/`); d = dirname(d)) dirs.push(d);
+    const { execs: _e, roundTrips: _r, ...answer } = result;
+    await writeQuickDetectRecord(key, { files, dirs, result: answer }, async () => {
+      const { detect } = await import('../api/detect.js');
+      const { execs: _e2, roundTrips: _r2, ...again } = await detect({ ...options, onProgress: undefined });
+      return JSON.stringify(again) === JSON.stringify(answer);
+    });
   } catch {
     /* only an optimisation */
   }

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
-import type { SetupResult } from '../types.js';
+import type { DetectResult, SetupResult } from '../types.js';
 import { mergeEnv } from '../executor/env.js';
 import { pymgrCacheDir, statePath } from '../core/paths.js';
 import { inspectVenv } from '../core/verify.js';
@@ -37,6 +37,13 @@ export interface QuickKeyInput {
   docker?: string;
   /** `--engine`: the engine that runs it (a context name or an address). */
   engine?: string;
+  /** The verb recorded (default setup). */
+  verb?: 'detect';
+  /**
+   * No directory was named: the project is the nearest one at or above `projectDir`. A directory
+   * named is the project itself, so the two never share a record.
+   */
+  searchUp?: boolean;
 }
 
 /** A container's fast path: where the checks ran, to be sure the next one runs in the same container. */
@@ -73,7 +80,7 @@ export function quickKey(input: QuickKeyInput): string {
     .map((k) => [k, env[k]]);
   return createHash('sha256')
     // Credentials are left out (a record's name must not let anyone check a guessed password).
-    .update(JSON.stringify({ v: 1, dir: input.docker ? input.projectDir : resolve(input.projectDir), docker: input.docker ?? null, engine: input.engine ?? null, flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
+    .update(JSON.stringify({ v: 2, ...(input.verb ? { verb: input.verb } : {}), ...(input.searchUp ? { up: true } : {}), dir: input.docker ? input.projectDir : resolve(input.projectDir), docker: input.docker ?? null, engine: input.engine ?? null, flags: input.flags ?? {}, configFile: input.configFile ?? null, env: relevant }, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v)))
     .digest('hex')
     .slice(0, 32);
 }
@@ -139,7 +146,6 @@ export async function writeQuickRecord(
   /** Where the paths are not the host's (a container): observe them there, in one go. */
   observeThere?: (paths: string[]) => Promise<{ signatures: string[]; docker: QuickDocker } | undefined>,
 ): Promise<void> {
-  const env = key.env ?? process.env;
   const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
   const watch: Array<[string, string]> = [];
   let docker: QuickDocker | undefined;
@@ -152,13 +158,52 @@ export async function writeQuickRecord(
     for (const p of paths) watch.push([p, await observe(p)]);
   }
   if (!(await stillValid())) return;
-  const dir = cacheDir(env);
+  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result, ...(docker ? { docker } : {}) };
+  await writeRecordFile(key, data);
+}
+
+async function writeRecordFile(key: QuickKeyInput, data: object): Promise<void> {
+  const dir = cacheDir(key.env ?? process.env);
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const file = join(dir, `${quickKey(key)}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
-  const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result, ...(docker ? { docker } : {}) };
   await fs.writeFile(tmp, JSON.stringify(data), { mode: 0o644 });
   await fs.rename(tmp, file);
+}
+
+/** A recorded `pymgr detect`: its result and everything it was read from. */
+interface QuickDetectRecord {
+  schema: 1;
+  verb: 'detect';
+  watch: Array<[string, string]>;
+  result: DetectResult;
+}
+
+/**
+ * Record a host `pymgr detect` (see {@link writeQuickRecord}: the watch list is observed first,
+ * then `stillValid` — detection run again — must give the same result).
+ */
+export async function writeQuickDetectRecord(key: QuickKeyInput, record: { files: string[]; dirs: string[]; result: DetectResult }, stillValid: () => Promise<boolean>): Promise<void> {
+  const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
+  const watch = paths.map((p): [string, string] => [p, observeNow(p)]);
+  if (!(await stillValid())) return;
+  const data: QuickDetectRecord = { schema: 1, verb: 'detect', watch, result: record.result };
+  await writeRecordFile({ ...key, verb: 'detect' }, data);
+}
+
+/**
+ * The recorded detection when nothing it was read from has changed (no program run, no config
+ * loaded); otherwise `undefined`. Never throws.
+ */
+export function tryQuickDetect(key: QuickKeyInput): DetectResult | undefined {
+  try {
+    const record = JSON.parse(readFileSync(join(cacheDir(key.env ?? process.env), `${quickKey({ ...key, verb: 'detect' })}.json`), 'utf8')) as QuickDetectRecord;
+    if (record.schema !== 1 || record.verb !== 'detect' || key.docker) return undefined;
+    if (record.watch.some(([p, sig]) => observeNow(p) !== sig)) return undefined;
+    return { ...record.result, execs: 0 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A minimal host executor for the one interpreter start of the fast path (node:child_process only). */

@@ -158,10 +158,16 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
     expect(prefix.stdout.trim()).toBe(join(dir, '.venv'));
     const d = await runCli(['detect'], { cwd: sub });
     expect(d.stdout).toContain(`project root ${dir}: the nearest Python project above ${sub}`);
-    // A directory named explicitly is the project: no search.
+    // A directory named explicitly is the project: no search — also when the same directory,
+    // unnamed, was answered by search-up just before (the fast paths keep the two apart).
+    expect((await runCli(['detect'], { cwd: sub })).code).toBe(0);
     const named = await runCli(['detect', sub, '--json']);
     expect(named.code).toBe(1);
     expect(json(named.stdout).error.code).toBe('PROJECT_UNRECOGNISED');
+    expect((await runCli(['setup'], { cwd: sub })).stdout).toContain(`ready: ${dir}/.venv (reused)`);
+    const namedSetup = await runCli(['setup', sub, '--json']);
+    expect(namedSetup.code).toBe(1);
+    expect(json(namedSetup.stdout).error.code).toBe('PROJECT_UNRECOGNISED');
   });
 
   it('names the true source of a value: the flag, the variable or the file', async () => {

@@ -1,0 +1,70 @@
+/**
+ * An unchanged `pymgr detect` is answered from its record (src/cli/fast-path.ts: no program run,
+ * no config loaded, `execs: 0`), and every change that could change its answer is noticed: a
+ * project file, a config file, a manager appearing on PATH. Through the built CLI.
+ */
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
+import { findUv, requireTool } from '../helpers/tools.js';
+
+const run = requireTool('uv', findUv());
+
+describe.skipIf(!run)('pymgr detect fast path (CLI)', () => {
+  let env: Record<string, string>;
+  let bin: string;
+  beforeEach(() => {
+    bin = makeTemp('pymgr-bin-');
+    // A directory of our own first on PATH, where a manager can appear.
+    // (Without node_modules/.bin, where npm's mise is.)
+    const path = (process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules'));
+    env = { PYMGR_STATE_DIR: makeTemp('pymgr-state-'), PATH: [bin, ...path].join(':') };
+  });
+  afterAll(cleanupTemp);
+
+  const detect = async (dir: string) => {
+    const res = await runCli(['detect', dir, '--json'], { env });
+    expect(res.code, res.stderr + res.stdout).toBe(0);
+    const { execs, ...rest } = JSON.parse(res.stdout);
+    return { execs, result: rest };
+  };
+
+  it('answers an unchanged project from the record, with nothing run, the same answer', async () => {
+    const dir = copyFixture('requirements');
+    const first = await detect(dir);
+    expect(readdirSync(join(env.PYMGR_STATE_DIR, 'quick'))).toHaveLength(1);
+    const again = await detect(dir);
+    expect(again.execs).toBe(0);
+    expect(again.result).toEqual(first.result);
+  });
+
+  it('a project file or a config file changed: detected afresh', async () => {
+    const dir = copyFixture('requirements');
+    await detect(dir);
+    expect((await detect(dir)).execs).toBe(0);
+    writeFileSync(join(dir, '.python-version'), '3.12\n');
+    const changed = await detect(dir);
+    expect(changed.result.python).toMatchObject({ request: '3.12', source: '.python-version' });
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ provider: 'pyenv' }));
+    expect((await detect(dir)).result.provider).toMatchObject({ name: 'pyenv', source: 'config' });
+    rmSync(join(dir, '.pymgrrc.json'));
+    expect((await detect(dir)).result.provider.name).not.toBe('pyenv');
+  });
+
+  it('a manager that appears on PATH changes the choice, and the record does not hide it', async () => {
+    const dir = copyFixture('requirements');
+    // mise first, where it is not installed: uv is chosen.
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ preference: ['mise', 'uv', 'pyenv'] }));
+    const before = await detect(dir);
+    expect(before.result.provider.name).toBe('uv');
+    expect((await detect(dir)).execs).toBe(0);
+    // A mise appears in a PATH directory.
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'mise'), '#!/bin/sh\necho "2026.9.15 linux-x64 (2026-09-27)"\n');
+    chmodSync(join(bin, 'mise'), 0o755);
+    const after = await detect(dir);
+    expect(after.result.provider.name).toBe('mise');
+    expect(after.execs).toBeGreaterThan(0);
+  });
+});
