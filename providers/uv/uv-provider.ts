@@ -9,7 +9,7 @@ import type {
   PythonRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise, probeBinary } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise, probeBinary, safeToRunReads } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, reinstallArgs, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
@@ -70,7 +70,7 @@ export class UvProvider implements Provider {
     const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
     // A pyenv shim only works where pyenv's selected version has uv: use the real binary behind it.
     // (The tools directory's uv is learnt in the same batch as the PATH candidates.)
-    const onPath = await findOnPath(ctx.executor, 'uv', undefined, [{ op: 'stat', path: provisioned }]).then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
+    const onPath = await findOnPath(ctx.executor, 'uv', undefined, safeToRunReads(provisioned, ctx.toolsDir)).then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
     if (onPath) return { path: onPath, source: 'PATH' };
     // Another version in the tools directory (copied in from the host, or provisioned before a pin changed).
     const inTools = (await isExecutableFile(ctx.executor, provisioned)) ? provisioned : await findInToolsDir(ctx.executor, ctx.toolsDir, 'uv');

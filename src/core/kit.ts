@@ -27,7 +27,7 @@ export { matchPythonVersion, parsePythonRequest, pickDefaultFromSpecifier } from
 export { redact, redactArgs } from '../redact.js';
 export { normalizeName } from '../detect/requirement-names.js';
 export { acquireEnvLock } from './lock.js';
-export { assertSafeToRun } from './trust.js';
+export { assertSafeToRun, safeToRunReads } from './trust.js';
 export { prepareIndexAccess, type IndexAccess } from './index-access.js';
 export { memoise, type Memoised } from './memo.js';
 export { probeBinary } from './probe-cache.js';

@@ -134,7 +134,12 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
       // A lock that cannot be removed (the container stopped, the disk went away) is left for the next
       // setup, which takes it over; the failure is never what a setup reports in place of its own.
       try {
-        if ((await readOwner(executor, ownerFile))?.token === token) await executor.remove(path, { recursive: true });
+        if (executor.kind === 'host') {
+          if ((await readOwner(executor, ownerFile))?.token === token) await executor.remove(path, { recursive: true });
+        } else {
+          // Elsewhere (a container) the same check and removal in one program: one round trip, not two.
+          await executor.exec('/bin/sh', ['-c', 'grep -qF -- "$2" "$1/owner.json" 2>/dev/null && rm -rf -- "$1"; exit 0', 'sh', path, token], { timeoutMs: 30_000 });
+        }
       } catch {
         /* left behind: judged stale later */
       }

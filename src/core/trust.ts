@@ -9,7 +9,7 @@
  * A pyenv root owned by another uid is the case pymgr exists to handle, so `allowForeignOwner`
  * relaxes the owner rule (the write-bit rule stays); `pymgr doctor` reports the decision.
  */
-import type { Executor, FileStat } from '../contracts.js';
+import type { Executor, FileStat, ReadRequest } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 
 /** One path that fails the rule, and why. */
@@ -68,7 +68,7 @@ export async function findUnsafePath(executor: Executor, paths: string[], option
 export async function pathsToCheck(executor: Executor, file: string, within?: string): Promise<string[]> {
   const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
   // The usual case (no link) in one batch: the file's real path and every stat the rule will ask.
-  await executor.prefetch?.([{ op: 'realpath', path: file }, ...chain(file, within, dirOf).map((path) => ({ op: 'stat' as const, path }))]);
+  await executor.prefetch?.(safeToRunReads(file, within));
   const real = await executor.realpath(file).catch(() => file);
   const out = [real, dirOf(real)];
   if (file !== real) out.push(dirOf(file));
@@ -80,6 +80,15 @@ export async function pathsToCheck(executor: Executor, file: string, within?: st
     }
   }
   return [...new Set(out)];
+}
+
+/**
+ * What {@link assertSafeToRun} reads for `file` when it is not a link: a caller that learns these
+ * together with its own reads (a container: one batch) leaves the check nothing to ask.
+ */
+export function safeToRunReads(file: string, within?: string): ReadRequest[] {
+  const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+  return [{ op: 'realpath', path: file }, ...chain(file, within, dirOf).map((path) => ({ op: 'stat' as const, path }))];
 }
 
 /** `file`, its directory and (with `within`) every directory from it up to `within`. */

@@ -10,7 +10,7 @@
  *   after an input changed in the container;
  * - a cold setup in a container still streams the installer's output while it runs.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from '../../src/api/setup.js';
@@ -31,12 +31,12 @@ const WHEELS = '/wheels';
  * Cold setup of a requirements project (one install step). The goal is 8 + 1; what pymgr does
  * today is counted below the bound that keeps what was won (73 operations for the library setup
  * before reads were learnt in batches, 29 after, 34 with the host's CA bundle copied in the first
- * time; 45 → 25 with atomic writes in one exec, facts learnt once per container and the remaining
- * reads batched; the CLI 36 → 23): the goal needs a container-side runner for the whole setup,
- * which is not built yet.
+ * time; 45 → 22 with atomic writes in one exec, facts learnt once per container, the remaining
+ * reads batched and the lock released in one exec; the CLI 36 → 20): the goal needs a
+ * container-side runner for the whole setup, which is not built yet.
  */
-const COLD_BOUND_CLI = 26;
-const COLD_BOUND_LIBRARY = 24;
+const COLD_BOUND_CLI = 22;
+const COLD_BOUND_LIBRARY = 21;
 
 describe.skipIf(!hasDocker || !hasUv)('round trips in a container (real engine, counted)', () => {
   const boxes: TestContainer[] = [];
@@ -71,6 +71,8 @@ describe.skipIf(!hasDocker || !hasUv)('round trips in a container (real engine, 
     expect(c).toMatchObject({ venv: { action: 'created' }, isolation: { verified: true } });
     expect(c.roundTrips, `cold setup: ${c.roundTrips} round trips, ${c.execs} execs`).toBeLessThanOrEqual(COLD_BOUND_CLI);
     expect(c.execs).toBeGreaterThan(0);
+    // The lock was released there (its owner checked and the directory removed in one exec).
+    expect(existsSync(join(project, '.venv.pymgr-lock'))).toBe(false);
 
     const warm = await runCli(['setup', PROJECT, '--docker', box.name, '--json']);
     expect(warm.code, warm.stderr).toBe(0);
