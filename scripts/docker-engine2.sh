@@ -27,7 +27,14 @@ image="${PYMGR_TEST_DOCKER_IMAGE:-pymgr-test/bookworm:1}"
 second=(docker -H "unix://$sock")
 
 # Alive and not a zombie (a killed dockerd whose parent does not reap it stays one).
-alive() { local f="${1:-$pidfile}"; [ -f "$f" ] && [ -n "$(ps -o stat= -p "$(cat "$f")" 2>/dev/null | grep -v Z)" ]; }
+alive() {
+  local f="${1:-$pidfile}" pid state
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  # The state field of /proc/<pid>/stat (after the command name in parentheses): Z is a zombie.
+  state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+  [ -n "$state" ] && [ "$state" != Z ]
+}
 answers() { "${second[@]}" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 if [ "${1:-}" = stop ]; then
@@ -45,6 +52,10 @@ if [ "${1:-}" = stop ]; then
 fi
 
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "the first engine does not answer (run scripts/docker-engine.sh first)"
+if ! command -v ip >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1; then
+  log "installing iproute2 and iptables with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 iptables
+fi
 mkdir -p "$dir" "$data_root"
 
 if ! answers; then
