@@ -254,8 +254,10 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
         ...(uploaded ? { searchUp: false } : {}),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
       };
-      const result = withProcessCost(await setup(options), executor);
-      await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, result);
+      const done = await setup(options);
+      await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, done);
+      // What the whole command cost, the record for the next run's fast path included.
+      const result = withProcessCost(done, executor);
       printSetupResult(io, withUpload(result), !!o.json);
       return 0;
     }),

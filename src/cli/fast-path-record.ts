@@ -28,6 +28,27 @@ const PYTHON_SOURCES = [
   'pyproject.toml', 'setup.py', 'setup.cfg', 'uv.lock', 'requirements.lock', 'requirements-dev.lock',
 ];
 
+/** A config file pymgr runs (JavaScript): what it imports or reads is not watched, so it is never recorded. */
+function isScriptConfig(file: string | undefined): boolean {
+  return !!file && /\.(c|m)?js$/.test(file);
+}
+
+/**
+ * The directories between where the search started (`from`) and the project found above it: each
+ * was judged "not a project" from its files, so a change to them (a `[project]` table added to
+ * its pyproject.toml, a requirement file in its requirements/, a config file) could make it the
+ * project. Their files and folders join the watch list.
+ */
+function searchedBelow(from: string, projectDir: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  for (let d = resolveHostPath(from); d.startsWith(`${projectDir}/`); d = dirname(d)) {
+    dirs.push(d, `${d}/requirements`, `${d}/.config`);
+    files.push(...PYTHON_SOURCES.map((f) => `${d}/${f}`), ...CONFIG_SEARCH_PLACES.map((f) => `${d}/${f}`));
+  }
+  return { files, dirs };
+}
+
 /** Record `result` for the fast path under `key`. Never throws: the record is only an optimisation. */
 export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, result: SetupResult): Promise<void> {
   try {
@@ -40,7 +61,7 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     const { projectDir, detection, resolved } = await resolveProject({ ...options, onProgress: undefined });
     const { config } = resolved;
     // Deep verification (hashes) is never answered by the cheap check of the fast path.
-    if (config.verify.deep) return;
+    if (config.verify.deep || isScriptConfig(resolved.file)) return;
     const p = (f: string) => `${projectDir}/${f}`;
     const files = [
       ...(await collectDependencyInputs(executor, detection.plan)),
@@ -58,9 +79,13 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     if (bin) files.push(...(env.PATH ?? '').split(':').filter(Boolean).map((d) => `${d}/${bin}`));
     files.push(`${pyenvRootFrom(env)}/version`);
     const dirs = [projectDir, p('requirements'), p('.config')];
-    // Found by searching up from a directory below it: a project file appearing in any directory
-    // on the way would make that directory the project.
-    for (let d = resolveHostPath(key.projectDir); d.startsWith(`${projectDir}/`); d = dirname(d)) dirs.push(d);
+    // Found by searching up from a directory below it: a project file appearing (or changing) in
+    // any directory on the way would make that directory the project.
+    if (executor.kind === 'host') {
+      const below = searchedBelow(key.projectDir, projectDir);
+      files.push(...below.files);
+      dirs.push(...below.dirs);
+    }
     const expected = config.verify.packages ? detection.plan.expected : [];
     // In a container the paths are observed there, by the venv's interpreter, as the check will be.
     const observeThere = executor.kind === 'host' ? undefined : async (paths: string[]) => {
@@ -100,6 +125,7 @@ export async function recordDetect(key: QuickKeyInput, options: CommonOptions, r
     const executor = executorOf(options);
     if (executor.kind !== 'host') return;
     const { projectDir, detection, resolved, ctx } = await resolveProject({ ...options, onProgress: undefined });
+    if (isScriptConfig(resolved.file)) return;
     const env = await executor.getEnv();
     const p = (f: string) => `${projectDir}/${f}`;
     const pathDirs = (env.PATH ?? '').split(':').filter(Boolean);
@@ -120,7 +146,9 @@ export async function recordDetect(key: QuickKeyInput, options: CommonOptions, r
       ...configured,
     ];
     const dirs = [projectDir, p('requirements'), p('.config'), toolsDir, pyenvRoot, `${pyenvRoot}/versions`];
-    for (let d = resolveHostPath(key.projectDir); d.startsWith(`${projectDir}/`); d = dirname(d)) dirs.push(d);
+    const below = searchedBelow(key.projectDir, projectDir);
+    files.push(...below.files);
+    dirs.push(...below.dirs);
     const { execs: _e, roundTrips: _r, ...answer } = result;
     await writeQuickDetectRecord(key, { files, dirs, result: answer }, async () => {
       const { detect } = await import('../api/detect.js');

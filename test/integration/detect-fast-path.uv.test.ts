@@ -52,6 +52,28 @@ describe.skipIf(!run)('pymgr detect fast path (CLI)', () => {
     expect((await detect(dir)).result.provider.name).not.toBe('pyenv');
   });
 
+  it('found by searching up: a directory on the way that becomes a project is noticed (setup and detect)', async () => {
+    const dir = copyFixture('requirements');
+    const sub = join(dir, 'tools', 'lint');
+    mkdirSync(sub, { recursive: true });
+    // Not a project by itself: only a tool's table.
+    writeFileSync(join(sub, 'pyproject.toml'), '[tool.ruff]\nline-length = 100\n');
+    const up = async (verb: 'detect' | 'setup') => {
+      const res = await runCli([verb, '--json'], { env, cwd: sub });
+      expect(res.code, res.stderr + res.stdout).toBe(0);
+      return JSON.parse(res.stdout);
+    };
+    expect((await up('detect')).projectDir).toBe(dir);
+    expect((await up('detect')).execs).toBe(0);
+    expect((await up('setup')).projectDir).toBe(dir);
+    expect((await up('setup')).venv.action).toBe('reused');
+    // The same file (no name added anywhere) now declares a project: it is the project from here.
+    writeFileSync(join(sub, 'pyproject.toml'), '[project]\nname = "lint"\nversion = "0.1.0"\ndependencies = []\n\n[tool.ruff]\nline-length = 100\n');
+    expect((await up('detect')).projectDir).toBe(sub);
+    const res = await runCli(['setup', '--json'], { env, cwd: sub });
+    expect(JSON.parse(res.stdout).projectDir ?? JSON.parse(res.stdout).error?.details?.projectDir).toBe(sub);
+  });
+
   it('a manager that appears on PATH changes the choice, and the record does not hide it', async () => {
     const dir = copyFixture('requirements');
     // mise first, where it is not installed: uv is chosen.
