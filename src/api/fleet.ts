@@ -80,7 +80,9 @@ export type FleetEvent =
   | { type: 'placed'; env: string; engine: string; why: 'sticky' | 'least busy' | 'moved'; from?: string }
   | { type: 'progress'; env: string; engine: string; message: string }
   | { type: 'done'; result: FleetEnvResult }
-  | { type: 'engine-down'; engine: string; message: string };
+  | { type: 'engine-down'; engine: string; message: string }
+  /** Something the run goes on without (the placements file could not be written). */
+  | { type: 'warning'; message: string };
 
 export interface FleetEnvResult {
   name: string;
@@ -179,20 +181,25 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
     engines: engines.map((e) => ({ name: e.name, up: e.up, ...(e.client ? { address: describeConnection(e.client.connection) } : {}), ...(e.error ? { error: e.error } : {}) })),
   });
 
-  const placements = new Placements(options.placementsFile);
+  const placements = new Placements(options.placementsFile, (message) => emit({ type: 'warning', message }));
   await placements.load();
-  // What the engines themselves say: an env's container is where its env is.
-  await Promise.all(
-    engines
-      .filter((e) => e.up && e.client)
-      .map(async (e) => {
-        const found = await e.client!.listContainers({ label: [`${FLEET_LABEL}=${fleet}`] }, { all: true }).catch(() => []);
-        for (const c of found) {
-          const env = c.labels?.[FLEET_ENV_LABEL];
-          if (env && names.has(env)) placements.set(env, e.name);
-        }
-      }),
+  // What the engines themselves say: an env's container is where its env is. An env with a
+  // container on several engines (it moved while one was down) stays with the engine recorded
+  // for it when that one has its container, else the first listed that has one.
+  const holders = new Map<string, string[]>();
+  const listed = await Promise.all(
+    engines.map((e) => (e.up && e.client ? e.client.listContainers({ label: [`${FLEET_LABEL}=${fleet}`] }, { all: true }).catch(() => []) : Promise.resolve([]))),
   );
+  listed.forEach((found, i) => {
+    for (const c of found) {
+      const env = c.labels?.[FLEET_ENV_LABEL];
+      if (env && names.has(env)) holders.set(env, [...(holders.get(env) ?? []), engines[i].name]);
+    }
+  });
+  for (const [env, on] of holders) {
+    const recorded = placements.get(env);
+    placements.set(env, recorded !== undefined && on.includes(recorded) ? recorded : on[0]);
+  }
 
   const overall = pLimit(concurrency);
   const envs = await Promise.all(
@@ -213,20 +220,30 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
     if (!isDirectory(spec.project)) {
       return failed(spec.name, undefined, t0, new PymgrError('USAGE', `The project of env ${spec.name}, ${spec.project}, is not a directory`, { hint: 'Fix its `project` in the fleet file (paths are relative to the file).' }));
     }
-    const where = place(spec.name, engines, placements.get(spec.name));
-    if (!where) {
-      const why = engines.map((e) => `${e.name}: ${e.error ?? 'down'}`).join('; ');
-      return failed(spec.name, undefined, t0, new PymgrError('DOCKER_UNAVAILABLE', `No engine answers for env ${spec.name} (${why})`, { hint: 'Start an engine of the fleet, then run it again.' }));
+    for (;;) {
+      const where = place(spec.name, engines, placements.get(spec.name));
+      if (!where) {
+        const why = engines.map((e) => `${e.name}: ${e.error ?? 'down'}`).join('; ');
+        return failed(spec.name, undefined, t0, new PymgrError('DOCKER_UNAVAILABLE', `No engine answers for env ${spec.name} (${why})`, { hint: 'Start an engine of the fleet, then run it again.' }));
+      }
+      const outcome = await buildPlaced(spec, where, t0);
+      // Its engine stopped answering while the env waited for a turn there: placed again.
+      if (outcome !== 'engine down') return outcome;
     }
+  }
+
+  async function buildPlaced(spec: FleetEnvSpec, where: NonNullable<ReturnType<typeof place<EngineSlot>>>, t0: number): Promise<FleetEnvResult | 'engine down'> {
     const engine = where.engine;
     engine.busy++;
     engine.placed++;
     placements.set(spec.name, engine.name);
     emit({ type: 'placed', env: spec.name, engine: engine.name, why: where.why, ...(where.from ? { from: where.from } : {}) });
+    let started = false;
     try {
       return await engine.limit(async () => {
-        if (options.signal?.aborted) return { name: spec.name, status: 'cancelled', engine: engine.name, verified: false, durationMs: 0 };
-        if (!engine.up) throw new PymgrError('DOCKER_UNAVAILABLE', `The engine ${engine.name} stopped answering before env ${spec.name} started`);
+        if (options.signal?.aborted) return { name: spec.name, status: 'cancelled' as const, engine: engine.name, verified: false, durationMs: 0 };
+        if (!engine.up) return 'engine down' as const;
+        started = true;
         return await buildOn(spec, engine, t0);
       });
     } catch (err) {
@@ -246,6 +263,7 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
       return failed(spec.name, engine.name, t0, error);
     } finally {
       engine.busy--;
+      if (!started) engine.placed--;
     }
   }
 
@@ -262,7 +280,7 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
         ...(spec.target ? { target: spec.target } : {}),
         ...(spec.flags ? { flags: spec.flags } : {}),
         ...(spec.mounts ? { mounts: spec.mounts } : {}),
-        cacheVolume: volumeOf('uv'),
+        ...(caches.includes('uv') ? { cacheVolume: volumeOf('uv') } : {}),
         engine: client,
         onProgress,
         hostEnv,
@@ -382,12 +400,12 @@ function oneLine(message: string): string {
     .join(' ');
 }
 
-/** Whether the engine answers a ping within 3 s. */
+/** Whether the engine answers a ping within 10 s (a busy engine is slow, not down). */
 async function answers(client: DockerClient | undefined): Promise<boolean> {
   if (!client) return false;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 3000)))]);
+    await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 10_000)))]);
     return true;
   } catch {
     return false;
@@ -416,8 +434,12 @@ class Placements {
   private readonly map = new Map<string, string>();
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
+  private warned = false;
 
-  constructor(private readonly file: string | undefined) {}
+  constructor(
+    private readonly file: string | undefined,
+    private readonly warn: (message: string) => void,
+  ) {}
 
   async load(): Promise<void> {
     if (!this.file) return;
@@ -446,7 +468,11 @@ class Placements {
       await mkdir(dirname(file), { recursive: true });
       await writeFile(tmp, `${JSON.stringify({ placements: Object.fromEntries([...this.map].sort()) }, null, 2)}\n`);
       await rename(tmp, file);
-    }).catch(() => undefined);
+    }).catch((err: unknown) => {
+      // The run goes on (the engines' labels still say where envs are); once said is enough.
+      if (!this.warned) this.warn(`Could not write the placements file ${file}: ${(err as Error).message}`);
+      this.warned = true;
+    });
   }
 
   flush(): Promise<void> {

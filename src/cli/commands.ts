@@ -415,8 +415,9 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
 
 /**
  * `pymgr fleet <file>`: the live view on a terminal, the one JSON document with --json. The first
- * Ctrl-C stops starting envs and lets the running ones end (never a half-published env); a second
- * one ends pymgr at once (what a running setup leaves aside is removed by the next one).
+ * Ctrl-C starts no new env and stops the running setups (each keeps its previous env: nothing is
+ * published half-built; a running bake finishes); a second one ends pymgr at once (what a
+ * running setup leaves aside is put back by the next one).
  */
 async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: boolean; concurrency?: string; placements?: string }): Promise<number> {
   const { readFleetFile } = await import('../config/fleet-file.js');
@@ -436,7 +437,7 @@ async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: 
   const controller = new AbortController();
   const onSigint = () => {
     process.off('SIGINT', onSigint);
-    view.note(`${paint(io, 'stderr', 'yellow', '!')} stopping: no new envs start; the running ones finish their step (Ctrl-C again to quit now)`);
+    view.note(`${paint(io, 'stderr', 'yellow', '!')} stopping: no new envs start, the running setups stop and keep their previous env; a running bake finishes (Ctrl-C again to quit now)`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);

@@ -42,13 +42,16 @@ export function createFleetView(io: CliIO, mode: { json: boolean; verbose: boole
     const w = width();
     const lines = [...running].map(([name, r]) => fit(`  ${paint(io, 'stderr', 'cyan', '•')} ${name}  ${paint(io, 'stderr', 'dim', `${r.engine}  ${seconds(now() - r.since)}  ${r.step}`)}`, w));
     const queued = total - done - failed - cancelled - running.size;
-    lines.push(`  ${paint(io, 'stderr', 'bold', `${done} ready`)}, ${failed ? paint(io, 'stderr', 'red', `${failed} failed`) : '0 failed'}, ${running.size} running, ${queued} queued${cancelled ? `, ${cancelled} cancelled` : ''} — ${seconds(now() - started)}`);
+    lines.push(fit(`  ${paint(io, 'stderr', 'bold', `${done} ready`)}, ${failed ? paint(io, 'stderr', 'red', `${failed} failed`) : '0 failed'}, ${running.size} running, ${queued} queued${cancelled ? `, ${cancelled} cancelled` : ''} — ${seconds(now() - started)}`, w));
     io.stderr(`${lines.join('\n')}\n`);
     drawn = lines.length;
   };
   const schedule = () => {
     if (live && !closed && !timer) timer = setTimeout(draw, 100);
   };
+  // The times keep moving during a long step: redrawn every second as well.
+  const ticker = live ? setInterval(schedule, 1000) : undefined;
+  ticker?.unref();
   /** A line that stays: above the live block. */
   const permanent = (text: string) => {
     if (mode.json || closed) return;
@@ -86,6 +89,9 @@ export function createFleetView(io: CliIO, mode: { json: boolean; verbose: boole
         case 'engine-down':
           permanent(`${paint(io, 'stderr', 'red', '!')} engine ${e.engine} stopped answering: ${redact(e.message)}`);
           break;
+        case 'warning':
+          permanent(`${paint(io, 'stderr', 'yellow', '!')} ${redact(e.message)}`);
+          break;
         case 'done':
           running.delete(e.result.name);
           if (e.result.status === 'ready') done++;
@@ -98,6 +104,7 @@ export function createFleetView(io: CliIO, mode: { json: boolean; verbose: boole
     note: (text) => permanent(text),
     close() {
       if (timer) clearTimeout(timer);
+      if (ticker) clearInterval(ticker);
       if (live) erase();
       closed = true;
     },

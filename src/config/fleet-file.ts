@@ -4,6 +4,7 @@
  * Paths in it are relative to the file; each env's `config` is checked against the config schema
  * and handed to setup as flags (the project's own config still applies below them).
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -40,7 +41,7 @@ export const fleetEnvSchema = z.strictObject({
 export const fleetSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of fleet.schema.json, for editors.'),
-    name: z.string().regex(NAME).max(40).optional().describe('The fleet\'s name, part of container names and labels (default: the file name).'),
+    name: z.string().regex(NAME).max(40).optional().describe('The fleet\'s name, part of container names and labels (default: the file name and a hash of its path).'),
     engines: z
       .array(z.string().min(1))
       .min(1)
@@ -151,17 +152,20 @@ export function resolveFleet(data: unknown, file: string): FleetFile {
   const defaults = fleet.defaults ?? {};
   return {
     file,
-    name: fleet.name ?? (basename(file, extname(file)).replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '') || 'fleet'),
+    // Without a name: the file's, with a hash of its path, so that two folders' fleet.json never share containers.
+    name: fleet.name ?? `${(basename(file, extname(file)).replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, '') || 'fleet').slice(0, 32)}-${createHash('sha256').update(file).digest('hex').slice(0, 6)}`,
     engines: fleet.engines,
     concurrency: fleet.concurrency,
     ...(fleet.perEngine !== undefined ? { perEngine: fleet.perEngine } : {}),
     caches: fleet.caches,
     envs: fleet.envs.map((env) => {
-      const flags: Record<string, unknown> = mergeConfig(defaults.config ?? {}, env.config ?? {});
-      const provider = env.provider ?? defaults.provider;
-      const python = env.python ?? defaults.python;
-      if (provider !== undefined) flags.provider = provider;
-      if (python !== undefined) flags.python = python;
+      // Two layers, the env's over the defaults'; in each, `provider`/`python` over its `config`.
+      const layer = (l: { config?: Record<string, unknown>; provider?: string; python?: string }) => ({
+        ...(l.config ?? {}),
+        ...(l.provider !== undefined ? { provider: l.provider } : {}),
+        ...(l.python !== undefined ? { python: l.python } : {}),
+      });
+      const flags: Record<string, unknown> = mergeConfig(layer(defaults), layer(env));
       const mounts = env.mounts ?? defaults.mounts;
       const target = env.target ?? defaults.target;
       return {

@@ -41,7 +41,13 @@ describe('fleet file', () => {
       },
       FILE,
     );
-    expect(fleet).toMatchObject({ name: 'team', concurrency: 3, caches: ['uv'], engines: ['default', 'unix:///run/e2.sock'] });
+    expect(fleet).toMatchObject({ concurrency: 3, caches: ['uv'], engines: ['default', 'unix:///run/e2.sock'] });
+    // Named after the file, with a hash of its path: another folder's team.json is another fleet.
+    expect(fleet.name).toMatch(/^team-[0-9a-f]{6}$/);
+    const other = resolveFleet({ engines: ['default'], envs: [{ name: 'a', project: 'a', image: 'x' }] }, join(dir, 'elsewhere', 'team.json'));
+    expect(other.name).toMatch(/^team-[0-9a-f]{6}$/);
+    expect(other.name).not.toBe(fleet.name);
+    expect(resolveFleet({ name: 'ci', engines: ['default'], envs: [{ name: 'a', project: 'a', image: 'x' }] }, FILE).name).toBe('ci');
     expect(fleet.envs[0]).toEqual({
       name: 'a',
       project: join(dir, 'projects/a'),
@@ -59,6 +65,26 @@ describe('fleet file', () => {
       flags: { provider: 'uv', python: '3.11', index: { findLinks: ['/wheels'], offline: false } },
     });
     expect(fleet.envs[2]).toMatchObject({ bake: 'c-env:1', mounts: [] });
+  });
+
+  it("an env's own values win over the defaults, and provider/python over the same keys in config", () => {
+    const fleet = resolveFleet(
+      {
+        engines: ['default'],
+        defaults: { image: 'x', provider: 'uv', python: '3.12', config: { provider: 'mise' } },
+        envs: [
+          { name: 'a', project: 'a', config: { provider: 'pyenv', python: '3.10' } },
+          { name: 'b', project: 'b', provider: 'mise', config: { provider: 'pyenv' } },
+          { name: 'c', project: 'c' },
+        ],
+      },
+      FILE,
+    );
+    expect(fleet.envs.map((e) => [e.flags?.provider, e.flags?.python])).toEqual([
+      ['pyenv', '3.10'],
+      ['mise', '3.12'],
+      ['uv', '3.12'],
+    ]);
   });
 
   it('lists every problem with its place in the file', () => {
@@ -191,6 +217,7 @@ describe('the live view', () => {
     { type: 'placed', env: 'a', engine: 'e1', why: 'least busy' },
     { type: 'placed', env: 'b', engine: 'e1', why: 'moved', from: 'e2' },
     { type: 'progress', env: 'a', engine: 'e1', message: 'install: install 1 requirement file(s)' },
+    { type: 'warning', message: 'Could not write the placements file /x/p.json: EACCES' },
     { type: 'done', result: { name: 'a', status: 'ready', engine: 'e1', container: 'pymgr-team-a', action: 'created', python: '3.11.2', provider: 'uv', verified: true, durationMs: 4200 } },
   ];
 
@@ -203,6 +230,7 @@ describe('the live view', () => {
     const text = out.text();
     expect(text).toContain('engine e2 does not answer: refused');
     expect(text).toContain('b → e1 (moved from e2)');
+    expect(text).toContain('Could not write the placements file /x/p.json: EACCES');
     expect(text).toMatch(/✓ a on e1: created — Python 3\.11\.2, uv, pymgr-team-a \(4\.2 s\)/);
     // The live block after the last event: b running, the summary.
     const last = text.slice(text.lastIndexOf('\x1b[J'));
@@ -218,7 +246,7 @@ describe('the live view', () => {
     for (const e of events) view.onEvent(e);
     view.close();
     expect(plain.text()).not.toContain('\x1b');
-    expect(plain.text().trim().split('\n')).toHaveLength(4);
+    expect(plain.text().trim().split('\n')).toHaveLength(5);
     const json = capture(false);
     const quiet = createFleetView(json.io, { json: true, verbose: true });
     for (const e of events) quiet.onEvent(e);
