@@ -12,6 +12,7 @@ import { PymgrError } from '../errors.js';
 import { PROVIDER_NAMES } from '../provider-names.js';
 import { configSchema, type PymgrConfigInput } from './schema.js';
 import { formatKeyPath } from './create-config-error.js';
+import { suggestName } from './suggest-name.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const MOUNT = /^\/[^:]*:\/[^:]*(:ro|:rw)?$/;
@@ -131,7 +132,16 @@ export function resolveFleet(data: unknown, file: string): FleetFile {
   const parsed = fleetSchema.safeParse(data);
   const problems: string[] = [];
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${formatKeyPath(issue.path) || '(the document)'}: ${issue.message}`);
+    for (const issue of parsed.error.issues) {
+      let text = issue.message;
+      // An unknown key: the closest one allowed there, as for config files.
+      if (issue.code === 'unrecognized_keys') {
+        const allowed = allowedKeysAt(issue.path);
+        const hints = issue.keys.map((k) => [k, suggestName(k, allowed)] as const).filter(([, s]) => s);
+        if (hints.length) text += ` (did you mean ${hints.map(([k, s]) => `"${s}" for "${k}"`).join(', ')}?)`;
+      }
+      problems.push(`${formatKeyPath(issue.path) || '(the document)'}: ${text}`);
+    }
   }
   const fleet = parsed.success ? parsed.data : undefined;
   if (fleet) {
@@ -179,6 +189,14 @@ export function resolveFleet(data: unknown, file: string): FleetFile {
       };
     }),
   };
+}
+
+/** The keys allowed at `path` of a fleet file (the top level, `defaults`, or an env). */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(fleetSchema.shape);
+  if (path[0] === 'defaults') return Object.keys(envFields);
+  if (path[0] === 'envs') return Object.keys(fleetEnvSchema.shape);
+  return [];
 }
 
 /** `over` on top of `base`, objects merged key by key (arrays and values replaced). */

@@ -112,8 +112,11 @@ describe('fleet file', () => {
     expect(message).toContain('envs[0].config.index.offline');
   });
 
-  it('rejects unknown keys, no engines and no envs', () => {
+  it('rejects unknown keys (naming the closest allowed one), no engines and no envs', () => {
     expect(problems({ engines: [], envs: [], extra: 1 })).toMatch(/engines[\s\S]*envs[\s\S]*extra/);
+    const typo = problems({ engines: ['default'], concurency: 2, envs: [{ name: 'a', project: 'a', image: 'x', pyhton: '3.11' }] });
+    expect(typo).toContain('did you mean "concurrency" for "concurency"?');
+    expect(typo).toContain('envs[0]: Unrecognized key: "pyhton" (did you mean "python" for "pyhton"?)');
   });
 
   it('a missing file is USAGE, broken JSON is CONFIG_INVALID', async () => {
