@@ -19,6 +19,8 @@ import { asidePathFor, pyenvRootFrom, statePath } from '../core/paths.js';
 import { venvDirectory } from '../core/build-aside.js';
 import { readState } from '../core/state.js';
 import type { CommonOptions, DetectResult, SetupOptions, SetupResult } from '../types.js';
+import type { Executor } from '../contracts.js';
+import type { PymgrConfig } from '../config/schema.js';
 import { inspectVenv } from '../core/verify.js';
 import { ancestors, writeQuickDetectRecord, writeQuickRecord, type QuickKeyInput } from './fast-path.js';
 
@@ -58,7 +60,7 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     const venvPath = result.venv.path;
     const state = await readState(executor, venvPath);
     if (!state || state.status !== 'ready') return;
-    const { projectDir, detection, resolved } = await resolveProject({ ...options, onProgress: undefined });
+    const { projectDir, detection, resolved, ctx } = await resolveProject({ ...options, onProgress: undefined });
     const { config } = resolved;
     // Deep verification (hashes) is never answered by the cheap check of the fast path.
     if (config.verify.deep || isScriptConfig(resolved.file)) return;
@@ -79,6 +81,12 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     if (bin) files.push(...(env.PATH ?? '').split(':').filter(Boolean).map((d) => `${d}/${bin}`));
     files.push(`${pyenvRootFrom(env)}/version`);
     const dirs = [projectDir, p('requirements'), p('.config')];
+    // Chosen as the first available in `preference`: a manager earlier in it appearing would be chosen instead.
+    if (result.provider.chosenBy === 'preference') {
+      const managers = await managersWatch(executor, env, ctx.toolsDir, config);
+      files.push(...managers.files);
+      dirs.push(...managers.dirs);
+    }
     // Found by searching up from a directory below it: a project file appearing (or changing) in
     // any directory on the way would make that directory the project.
     if (executor.kind === 'host') {
@@ -112,11 +120,38 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
 const MANAGER_NAMES = ['uv', 'mise', 'pyenv', 'python3'];
 
 /**
+ * What decides which managers are there: every PATH directory (a binary added or removed changes
+ * its times) and each manager name in it, pymgr's tools directory and what is in it, pyenv's
+ * root, and the manager paths the config names.
+ */
+async function managersWatch(
+  executor: Executor,
+  env: Record<string, string>,
+  toolsDir: string,
+  config: PymgrConfig,
+): Promise<{ files: string[]; dirs: string[] }> {
+  const pathDirs = (env.PATH ?? '').split(':').filter(Boolean);
+  const tools = (await executor.readDir(toolsDir)) ?? [];
+  const pyenvRoot = pyenvRootFrom(env, config.providers.pyenv.root);
+  const configured = Object.values(config.providers).map((c) => (c as { path?: string }).path).filter((x): x is string => !!x);
+  return {
+    files: [
+      ...pathDirs,
+      ...pathDirs.flatMap((d) => MANAGER_NAMES.map((n) => `${d}/${n}`)),
+      '/usr/local/bin/python3', '/usr/bin/python3',
+      ...tools.flatMap((t) => MANAGER_NAMES.map((n) => `${toolsDir}/${t}/bin/${n}`)),
+      `${pyenvRoot}/bin/pyenv`, `${pyenvRoot}/libexec/pyenv`, `${pyenvRoot}/version`,
+      ...configured,
+    ],
+    dirs: [toolsDir, pyenvRoot, `${pyenvRoot}/versions`],
+  };
+}
+
+/**
  * Record a host `pymgr detect` for its fast path. Detection reads the project's files and config
  * and probes the managers, so the watch list is the setup's (project files, dependency inputs,
- * config candidates, listings) plus everything that decides which managers are there: every PATH
- * directory (a binary added or removed changes its times) and each manager name in it, pymgr's
- * tools directory and what is in it, pyenv's root, and the manager paths the config names. The
+ * config candidates, listings) plus everything that decides which managers are there
+ * ({@link managersWatch}). The
  * result is recorded only when detection run again after the watch list was observed gives the
  * same answer. Never throws.
  */
@@ -128,24 +163,15 @@ export async function recordDetect(key: QuickKeyInput, options: CommonOptions, r
     if (isScriptConfig(resolved.file)) return;
     const env = await executor.getEnv();
     const p = (f: string) => `${projectDir}/${f}`;
-    const pathDirs = (env.PATH ?? '').split(':').filter(Boolean);
-    const toolsDir = ctx.toolsDir;
-    const tools = (await executor.readDir(toolsDir)) ?? [];
-    const pyenvRoot = pyenvRootFrom(env, resolved.config.providers.pyenv.root);
-    const configured = Object.values(resolved.config.providers).map((c) => (c as { path?: string }).path).filter((x): x is string => !!x);
+    const managers = await managersWatch(executor, env, ctx.toolsDir, resolved.config);
     const files = [
       ...(await collectDependencyInputs(executor, detection.plan)),
       ...PYTHON_SOURCES.map(p),
       ...(resolved.file ? [resolved.file] : []),
       ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
-      ...pathDirs,
-      ...pathDirs.flatMap((d) => MANAGER_NAMES.map((n) => `${d}/${n}`)),
-      '/usr/local/bin/python3', '/usr/bin/python3',
-      ...tools.flatMap((t) => MANAGER_NAMES.map((n) => `${toolsDir}/${t}/bin/${n}`)),
-      `${pyenvRoot}/bin/pyenv`, `${pyenvRoot}/libexec/pyenv`, `${pyenvRoot}/version`,
-      ...configured,
+      ...managers.files,
     ];
-    const dirs = [projectDir, p('requirements'), p('.config'), toolsDir, pyenvRoot, `${pyenvRoot}/versions`];
+    const dirs = [projectDir, p('requirements'), p('.config'), ...managers.dirs];
     const below = searchedBelow(key.projectDir, projectDir);
     files.push(...below.files);
     dirs.push(...below.dirs);

@@ -89,4 +89,21 @@ describe.skipIf(!run)('pymgr detect fast path (CLI)', () => {
     expect(after.result.provider.name).toBe('mise');
     expect(after.execs).toBeGreaterThan(0);
   });
+
+  it("setup's fast path too: an env whose manager was the first available is not reused once an earlier one appears", async () => {
+    const dir = copyFixture('requirements');
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ preference: ['mise', 'uv', 'pyenv'] }));
+    const setup = async () => {
+      const res = await runCli(['setup', dir, '--json'], { env });
+      return { code: res.code, out: JSON.parse(res.stdout) };
+    };
+    expect((await setup()).out).toMatchObject({ provider: { name: 'uv', chosenBy: 'preference' }, venv: { action: 'created' } });
+    expect((await setup()).out.venv.action).toBe('reused');
+    writeFileSync(join(bin, 'mise'), '#!/bin/sh\necho "2026.9.15 linux-x64 (2026-09-27)"\n');
+    chmodSync(join(bin, 'mise'), 0o755);
+    // The full path runs: it picks mise (this fake one cannot build the env: the uv env is kept).
+    const next = await setup();
+    expect(next.out.venv?.action).not.toBe('reused');
+    expect(next.code === 0 ? next.out.provider.name : JSON.stringify(next.out.error)).toMatch(/mise/);
+  });
 });
