@@ -254,7 +254,7 @@ export async function buildEnvironments(options: FleetOptions): Promise<FleetRes
         engine.error = `stopped answering during the run`;
         emit({ type: 'engine-down', engine: engine.name, message: error.message });
       }
-      if (!engine.up && error.code !== 'DOCKER_UNAVAILABLE') {
+      if (!engine.up) {
         error = new PymgrError('DOCKER_UNAVAILABLE', `The engine ${engine.name} stopped answering while env ${spec.name} was being set up (${error.message})`, {
           hint: 'The other engines\' envs are not affected. Start the engine again and re-run the fleet: only the envs that are not ready are redone.',
           cause: error,

@@ -108,7 +108,8 @@ export interface ResolvedEnvSpec {
 
 /**
  * Create the persistent env, or reuse it. Same spec: the running container (`reused`) or the stopped
- * one started (`started`); changed spec: the old one stopped and removed, a new one created
+ * one started (`started`; one the engine refuses to start, as a crash mid-start can leave it, is
+ * replaced: `recreated`); changed spec: the old one stopped and removed, a new one created
  * (`recreated`); none: `created`. Throws DOCKER_UNAVAILABLE (no engine, no image), USAGE (a bad
  * spec, or a container of that name that pymgr did not create).
  */
@@ -139,8 +140,17 @@ export async function ensurePersistentEnv(spec: PersistentEnvSpec, options: Pers
     } else if (existing.running) {
       action = 'reused';
     } else {
-      await client.getContainer(existing.id).start();
-      action = 'started';
+      try {
+        await client.getContainer(existing.id).start();
+        action = 'started';
+      } catch (err) {
+        // An engine that died while starting it can leave a container that no longer starts
+        // ("task ... already exists"): ours, so it is replaced (the project and caches are mounts).
+        if (statusCodeOf(err) !== 500) throw err;
+        await client.getContainer(existing.id).remove({ force: true });
+        await createAndStart(client, resolved, specHash);
+        action = 'recreated';
+      }
     }
   }
   const executor = await DockerExecutor.connect(spec.name, { engine: client, ...options.executor });
