@@ -208,7 +208,10 @@ export async function connectDockerClient(connection: EngineConnection, env: Rec
       options = { ...options, ca, cert, key };
     }
   } else {
-    options = { socketPath: connection.socketPath };
+    // A connection per request (no keep-alive pool): a local socket costs nothing to open, and an
+    // engine that was restarted never gets a request on a connection of the engine that died.
+    const { Agent } = await import('node:http');
+    options = { socketPath: connection.socketPath, agent: new Agent({ keepAlive: false }) } as import('dockerode').DockerOptions;
   }
   return new DockerodeClient(connection, new Docker(options));
 }

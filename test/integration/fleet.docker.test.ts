@@ -178,6 +178,19 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
     expect(again.engines.map((e: { up: boolean }) => e.up)).toEqual([true, true]);
   }, 900_000);
 
+  it('clients of an engine that was restarted go on working (no request on a connection to the engine that died)', async () => {
+    const client = await connectDockerClient({ kind: 'unix', socketPath: `${ENGINE2_DIR}/docker.sock` });
+    for (let i = 0; i < 3; i++) await client.listContainers({}, { all: true });
+    await client.findImageId(BASE_IMAGE);
+    execFileSync('kill', ['-9', execFileSync('cat', [`${ENGINE2_DIR}/docker.pid`], { encoding: 'utf8' }).trim()]);
+    execFileSync('bash', [join(repoRoot, 'scripts', 'docker-engine2.sh')], { stdio: 'ignore' });
+    const again = await connectDockerClient({ kind: 'unix', socketPath: `${ENGINE2_DIR}/docker.sock` });
+    for (const c of [client, again, client, again]) {
+      expect(await c.findImageId(BASE_IMAGE)).toMatch(/^sha256:/);
+      await c.listContainers({}, { all: true });
+    }
+  }, 120_000);
+
   it('Ctrl-C starts nothing new and leaves no half-published env', async () => {
     const file = join(dir, 'stop.json');
     const envs = ['s1', 's2', 's3', 's4'].map((name) => ({ name, project: copyFixture('setuppy') }));
