@@ -86,8 +86,11 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
     // The second engine answers again whatever happened, and the first kept its bridge.
     execFileSync('bash', [join(repoRoot, 'scripts', 'docker-engine2.sh')], { stdio: 'ignore' });
     for (const client of [engine1!, engine2!]) {
-      for (const c of await client.listContainers({ label: [`io.pymgr.fleet=${fleetName}`] }, { all: true }).catch(() => [])) {
-        await client.getContainer(c.id).remove({ force: true }).catch(() => undefined);
+      // This run's fleets: the main one and the one Ctrl-C stops.
+      for (const fleet of [fleetName, `${fleetName}s`]) {
+        for (const c of await client.listContainers({ label: [`io.pymgr.fleet=${fleet}`] }, { all: true }).catch(() => [])) {
+          await client.getContainer(c.id).remove({ force: true }).catch(() => undefined);
+        }
       }
       await client.removeImage(`pymgr-fleet-test:${process.pid}`).catch(() => undefined);
     }
