@@ -198,13 +198,15 @@ export async function connectDockerClient(connection: EngineConnection, env: Rec
     options = { host: connection.host, port: connection.port, protocol: connection.protocol };
     if (connection.protocol === 'https' && connection.certPath) {
       const dir = connection.certPath;
-      const [ca, cert, key] = await Promise.all(
-        ['ca.pem', 'cert.pem', 'key.pem'].map((f) =>
-          readFile(join(dir, f)).catch((err: NodeJS.ErrnoException) => {
-            throw new Error(`${dir} has no ${f} (${err.code ?? err.message}): DOCKER_CERT_PATH (or the context's TLS files) must hold ca.pem, cert.pem and key.pem`);
-          }),
-        ),
-      );
+      // All three read, and every one missing named (in a fixed order, whichever read fails first).
+      const files = ['ca.pem', 'cert.pem', 'key.pem'];
+      const read = await Promise.all(files.map((f) => readFile(join(dir, f)).then((data) => ({ data }), (err: NodeJS.ErrnoException) => ({ err }))));
+      const missing = files.filter((_, i) => 'err' in read[i]);
+      if (missing.length) {
+        const first = read.find((r): r is { err: NodeJS.ErrnoException } => 'err' in r)!.err;
+        throw new Error(`${dir} has no ${missing.join(', ')} (${first.code ?? first.message}): DOCKER_CERT_PATH (or the context's TLS files) must hold ca.pem, cert.pem and key.pem`);
+      }
+      const [ca, cert, key] = read.map((r) => (r as { data: Buffer }).data);
       options = { ...options, ca, cert, key };
     }
   } else {

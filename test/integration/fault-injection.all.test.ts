@@ -63,7 +63,8 @@ describe.skipIf(!run)('fault injection and concurrency (built CLI, real managers
     const took = new Map<string, number>();
     let whileAside = 0;
     // Until 22 kills have landed inside a setup (a setup that finished before its kill does not count).
-    for (let i = 0; landed < 22 && i < 36; i++) {
+    // (Up to 64 trials: a uv setup here can finish within 300 ms, before many kills land.)
+    for (let i = 0; landed < 22 && i < 64; i++) {
       // Alternate what the killed setup was doing: an update in place (a requirement added or, as a
       // rebuild, dropped), a rebuild for another Python, a swap of manager.
       const next: Target = { ...current, reqs: [...current.reqs] };
@@ -75,7 +76,7 @@ describe.skipIf(!run)('fault injection and concurrency (built CLI, real managers
       writeFileSync(join(dir, 'requirements.txt'), next.reqs.join('\n') + '\n');
       // A random moment within the time this kind of setup takes (measured on the setups that follow).
       const key = `${kind}:${current.provider}→${next.provider}:${next.reqs.length}`;
-      const span = took.get(key) ?? (next.provider === 'pyenv' ? 2500 : 500);
+      const span = took.get(key) ?? (next.provider === 'pyenv' ? 2500 : 300);
       const delay = Math.floor(random() * 0.95 * span);
       const cli = startCli(['setup', dir, ...args(next)]);
       await new Promise((r) => setTimeout(r, delay));

@@ -3,7 +3,7 @@
  * certificates made by openssl at set-up; the built CLI): good certificates reach it, a wrong CA or
  * missing certificate files are DOCKER_UNAVAILABLE saying which, nothing changed.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContainer, ensureBaseImage, findTestEngine, type TestContainer } from '../helpers/docker.js';
@@ -56,6 +56,11 @@ describe.skipIf(!hasDocker || !hasTls)('an engine over TLS (real dockerd --tlsve
     expect(res.code).toBe(1);
     const err = JSON.parse(res.stdout).error;
     expect(err.code).toBe('DOCKER_UNAVAILABLE');
-    expect(err.message).toContain(`${empty} has no ca.pem`);
+    // Every missing file named, in a fixed order (they are read at once: never whichever failed first).
+    expect(err.message).toContain(`${empty} has no ca.pem, cert.pem, key.pem`);
+    writeFileSync(join(empty, 'ca.pem'), 'x');
+    writeFileSync(join(empty, 'key.pem'), 'x');
+    const one = JSON.parse((await detect(empty)).stdout).error;
+    expect(one.message).toContain(`${empty} has no cert.pem (ENOENT)`);
   });
 });
