@@ -66,19 +66,12 @@ export async function findUnsafePath(executor: Executor, paths: string[], option
 
 /** The paths the rule looks at for `file`: the real file, its directory, and (with `within`) every directory down from `within`. */
 export async function pathsToCheck(executor: Executor, file: string, within?: string): Promise<string[]> {
-  const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
   // The usual case (no link) in one batch: the file's real path and every stat the rule will ask.
   await executor.prefetch?.(safeToRunReads(file, within));
   const real = await executor.realpath(file).catch(() => file);
   const out = [real, dirOf(real)];
   if (file !== real) out.push(dirOf(file));
-  if (within) {
-    const base = within.replace(/\/+$/, '');
-    for (let d = dirOf(file); d.startsWith(base) && d.length >= base.length; d = dirOf(d)) {
-      out.push(d);
-      if (d === base) break;
-    }
-  }
+  out.push(...dirsWithin(file, within));
   return [...new Set(out)];
 }
 
@@ -87,19 +80,21 @@ export async function pathsToCheck(executor: Executor, file: string, within?: st
  * together with its own reads (a container: one batch) leaves the check nothing to ask.
  */
 export function safeToRunReads(file: string, within?: string): ReadRequest[] {
-  const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
-  return [{ op: 'realpath', path: file }, ...chain(file, within, dirOf).map((path) => ({ op: 'stat' as const, path }))];
+  return [{ op: 'realpath', path: file }, ...[file, dirOf(file), ...dirsWithin(file, within)].map((path) => ({ op: 'stat' as const, path }))];
 }
 
-/** `file`, its directory and (with `within`) every directory from it up to `within`. */
-function chain(file: string, within: string | undefined, dirOf: (p: string) => string): string[] {
-  const out = [file, dirOf(file)];
-  if (within) {
-    const base = within.replace(/\/+$/, '');
-    for (let d = dirOf(file); d.startsWith(base) && d.length >= base.length; d = dirOf(d)) {
-      out.push(d);
-      if (d === base) break;
-    }
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/';
+}
+
+/** With `within`: every directory from `file`'s up to `within` (the tools directory). */
+function dirsWithin(file: string, within: string | undefined): string[] {
+  const out: string[] = [];
+  if (!within) return out;
+  const base = within.replace(/\/+$/, '');
+  for (let d = dirOf(file); d.startsWith(base) && d.length >= base.length; d = dirOf(d)) {
+    out.push(d);
+    if (d === base) break;
   }
   return out;
 }
