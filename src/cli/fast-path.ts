@@ -85,34 +85,13 @@ export function quickKey(input: QuickKeyInput): string {
     .slice(0, 32);
 }
 
-async function signature(path: string): Promise<string> {
-  try {
-    const s = await fs.stat(path, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-  } catch {
-    return 'missing';
-  }
-}
-
-/** A hash of the names in a directory, ignoring pymgr's own transient lock directories. */
-async function listing(dir: string): Promise<string> {
-  try {
-    const names = (await fs.readdir(dir)).filter((n) => !n.endsWith('.pymgr-lock')).sort();
-    return createHash('sha256').update(names.join('\0')).digest('hex').slice(0, 16);
-  } catch {
-    return 'missing';
-  }
-}
-
-function observe(path: string): Promise<string> {
-  return path.endsWith('/') ? listing(path.slice(0, -1)) : signature(path);
-}
-
 /**
- * {@link observe}, synchronously: the fast path's few dozen stats cost microseconds each, less
- * than a trip through the thread pool (and they run while the venv's interpreter starts).
+ * The signature of a file (inode, size, mtime, ctime, or `missing`) or, for a path ending in `/`,
+ * a hash of the names in that directory (pymgr's own transient lock directories left out). Read
+ * synchronously: the few dozen stats cost microseconds each, less than a trip through the thread
+ * pool (and on the fast path they run while the venv's interpreter starts).
  */
-function observeNow(path: string): string {
+function observe(path: string): string {
   try {
     if (path.endsWith('/')) {
       const names = readdirSync(path.slice(0, -1)).filter((n) => !n.endsWith('.pymgr-lock')).sort();
@@ -146,20 +125,29 @@ export async function writeQuickRecord(
   /** Where the paths are not the host's (a container): observe them there, in one go. */
   observeThere?: (paths: string[]) => Promise<{ signatures: string[]; docker: QuickDocker } | undefined>,
 ): Promise<void> {
-  const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
-  const watch: Array<[string, string]> = [];
+  const paths = watchPaths(record);
+  let watch: Array<[string, string]>;
   let docker: QuickDocker | undefined;
   if (observeThere) {
     const seen = await observeThere(paths);
     if (!seen || seen.signatures.length !== paths.length) return;
-    paths.forEach((p, i) => watch.push([p, seen.signatures[i]]));
+    watch = paths.map((p, i) => [p, seen.signatures[i]]);
     docker = seen.docker;
   } else {
-    for (const p of paths) watch.push([p, await observe(p)]);
+    watch = observeAll(paths);
   }
   if (!(await stillValid())) return;
   const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result, ...(docker ? { docker } : {}) };
   await writeRecordFile(key, data);
+}
+
+/** A watch list's paths: files as they are, directories (their listings) with a trailing `/`; sorted, once each. */
+function watchPaths(record: { files: string[]; dirs: string[] }): string[] {
+  return [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
+}
+
+function observeAll(paths: string[]): Array<[string, string]> {
+  return paths.map((p) => [p, observe(p)]);
 }
 
 async function writeRecordFile(key: QuickKeyInput, data: object): Promise<void> {
@@ -184,8 +172,7 @@ interface QuickDetectRecord {
  * then `stillValid` — detection run again — must give the same result).
  */
 export async function writeQuickDetectRecord(key: QuickKeyInput, record: { files: string[]; dirs: string[]; result: DetectResult }, stillValid: () => Promise<boolean>): Promise<void> {
-  const paths = [...new Set([...record.files, ...record.dirs.map((d) => `${d}/`)])].sort();
-  const watch = paths.map((p): [string, string] => [p, observeNow(p)]);
+  const watch = observeAll(watchPaths(record));
   if (!(await stillValid())) return;
   const data: QuickDetectRecord = { schema: 1, verb: 'detect', watch, result: record.result };
   await writeRecordFile({ ...key, verb: 'detect' }, data);
@@ -199,7 +186,7 @@ export function tryQuickDetect(key: QuickKeyInput): DetectResult | undefined {
   try {
     const record = JSON.parse(readFileSync(join(cacheDir(key.env ?? process.env), `${quickKey({ ...key, verb: 'detect' })}.json`), 'utf8')) as QuickDetectRecord;
     if (record.schema !== 1 || record.verb !== 'detect' || key.docker) return undefined;
-    if (record.watch.some(([p, sig]) => observeNow(p) !== sig)) return undefined;
+    if (record.watch.some(([p, sig]) => observe(p) !== sig)) return undefined;
     return { ...record.result, execs: 0 };
   } catch {
     return undefined;
@@ -250,7 +237,7 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
       // last full verification (a removed file is caught).
       const checking = inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], options);
       checking.catch(() => undefined);
-      const sigs = record.watch.map(([p]) => observeNow(p));
+      const sigs = record.watch.map(([p]) => observe(p));
       let stateText: string | undefined;
       try {
         stateText = readFileSync(statePath(record.venvPath), 'utf8');
