@@ -29,7 +29,7 @@ import type { FleetEnvSpec } from '../config/fleet-file.js';
 import { PymgrError, toPymgrError, type ErrorCode } from '../errors.js';
 import type { VenvAction } from '../types.js';
 import { describeConnection, type DockerClient } from '../docker/docker-client.js';
-import { findEngine } from '../docker/find-engine.js';
+import { findEngine, withTimeout } from '../docker/find-engine.js';
 import { ensurePersistentEnv, type CacheName, type ExtraMount } from '../docker/persistent-env.js';
 import { uploadProject } from '../docker/upload.js';
 import { setup } from './setup.js';
@@ -403,15 +403,10 @@ function oneLine(message: string): string {
 /** Whether the engine answers a ping within 10 s (a busy engine is slow, not down). */
 async function answers(client: DockerClient | undefined): Promise<boolean> {
   if (!client) return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 10_000)))]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(client.ping(), 10_000, 'no answer').then(
+    () => true,
+    () => false,
+  );
 }
 
 function isDirectory(path: string): boolean {
