@@ -432,7 +432,7 @@ async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: 
   const { pymgrCacheDir } = await import('../core/paths.js');
   const placementsFile = o.placements !== undefined ? resolvePath(o.placements) : join(pymgrCacheDir(process.env), 'fleets', `${fleet.name}-${createHash('sha256').update(fleet.file).digest('hex').slice(0, 12)}.json`);
   const { buildEnvironments } = await import('../api/fleet.js');
-  const { createFleetView } = await import('./fleet-view.js');
+  const { createFleetView, seconds } = await import('./fleet-view.js');
   const view = createFleetView(io, { json: !!o.json, verbose: !!o.verbose });
   const controller = new AbortController();
   const onSigint = () => {
@@ -461,7 +461,7 @@ async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: 
     }
     else {
       const { ready, failed, cancelled } = result.counts;
-      const line = `${ready} ready, ${failed} failed${cancelled ? `, ${cancelled} cancelled` : ''} of ${result.envs.length} in ${(result.durationMs / 1000).toFixed(1)} s`;
+      const line = `${ready} ready, ${failed} failed${cancelled ? `, ${cancelled} cancelled` : ''} of ${result.envs.length} in ${seconds(result.durationMs)}`;
       io.stdout(`${paint(io, 'stdout', result.ok ? 'green' : 'red', result.ok ? 'fleet ready:' : 'fleet incomplete:')} ${result.fleet}: ${line}\n`);
       for (const e of result.engines) io.stdout(`  ${e.name}${e.address && e.address !== e.name ? ` (${e.address})` : ''}: ${e.up ? 'up' : `down${e.error ? ` (${e.error})` : ''}`}, ${e.envs} env${e.envs === 1 ? '' : 's'}${e.volumes.length ? `, caches ${e.volumes.join(', ')}` : ''}\n`);
     }

@@ -122,7 +122,8 @@ export function describeEnvResult(io: CliIO, r: FleetEnvResult): string {
   return `${paint(io, 'stderr', 'red', '✗')} ${r.name}${where}: error[${r.error?.code}] ${redact(r.error?.message ?? '')}${r.error?.hint ? `\n    hint: ${redact(r.error.hint)}` : ''}`;
 }
 
-function seconds(ms: number): string {
+/** `4.2 s`. */
+export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
