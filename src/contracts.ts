@@ -117,8 +117,10 @@ export interface Executor {
    * from what was learnt — missing paths included — until the executor next changes a file or
    * runs a program, or half a minute has passed. Best effort: changes nothing and never rejects (what
    * could not be learnt is simply read when asked).
+   * With `lazy`, nothing is read now: the reads are kept and learnt with this executor's next
+   * prefetch (no round trip of their own), for a caller that knows more reads are coming.
    */
-  prefetch?(reads: readonly ReadRequest[]): Promise<void>;
+  prefetch?(reads: readonly ReadRequest[], options?: { lazy?: boolean }): Promise<void>;
   /**
    * Optional (containers): the uid and gid its programs run as, learnt once (no `id` program run
    * each time it is asked).

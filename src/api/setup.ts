@@ -5,13 +5,14 @@ import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { executorOf, providerAvailability, providerLoader, resolveProject } from '../core/context.js';
 import { startCostMeter } from '../core/cost.js';
-import { computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
+import { collectDependencyInputs, computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
 import { asidePathFor, statePath } from '../core/paths.js';
 import { readState, writeState } from '../core/state.js';
-import { newBuildId, recoverAside } from '../core/build-aside.js';
+import { newBuildId, recoverAside, venvDirectory } from '../core/build-aside.js';
+import { factsOf, withFacts } from '../core/setup-facts.js';
 import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
 import { describePartial, onlyPartialFailed, withReinstall } from '../core/repair.js';
 import { assertIsolated, inspectVenv, type PartialDistribution } from '../core/verify.js';
@@ -64,7 +65,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     const executor = executorOf(options);
     const spent = startCostMeter(executor);
     const result = await runSetup({ ...options, executor });
-    return { ...result, ...spent() };
+    const facts = factsOf(result);
+    const out = { ...result, ...spent() };
+    return facts ? withFacts(out, facts) : out;
   } catch (err) {
     throw toPymgrError(err);
   }
@@ -72,7 +75,8 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
 async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
-  const { executor, projectDir, detection, venvPath, ctx, resolved } = await resolveProject(options);
+  const resolution = await resolveProject(options);
+  const { executor, projectDir, detection, venvPath, ctx, resolved } = resolution;
   const { config } = ctx;
   await assertLockFilesParse(executor, detection.plan);
   const providerFor = providerLoader(createProvider);
@@ -105,6 +109,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       { op: 'readDir', path: `${venvPath}/lib` },
     ]);
     // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
+    const venvDir = await venvDirectory(executor, venvPath); // learnt by the prefetch
     const recovered = await recoverAside(executor, venvPath);
     if (recovered) {
       ctx.progress({
@@ -115,8 +120,9 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     ctx.progress({ step: 'manager', message: `using ${choice.name} (${choice.reason})` });
     const manager: ProbeResult = await provider.ensureManager(ctx);
     const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
+    const inputFiles = await collectDependencyInputs(executor, detection.plan); // what the fingerprint just read
     const state = await readState(executor, venvPath);
-    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string, changes?: SetupChanges): SetupResult => ({
+    const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string, changes?: SetupChanges): SetupResult => withFacts({
       projectDir,
       projectType: detection.projectType,
       provider: { name: choice.name, version: manager.version, path: manager.path, foundBy: manager.source, chosenBy: choice.source, reason: choice.reason },
@@ -127,7 +133,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       ...(changes ? { changes } : {}),
       reasons: detection.reasons.map((r) => (r.file ? `${r.message} (${r.file})` : r.message)),
       durationMs: Date.now() - started,
-    });
+    }, { resolution, fingerprint, venvDir, inputFiles });
 
     // Warm path: nothing that decides the env changed. Still prove, with the venv's interpreter,
     // that it is the venv and that every requested dependency is still installed in it.

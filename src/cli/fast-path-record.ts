@@ -18,6 +18,7 @@ import { collectDependencyInputs, computeFingerprint } from '../core/fingerprint
 import { asidePathFor, pyenvRootFrom, statePath } from '../core/paths.js';
 import { venvDirectory } from '../core/build-aside.js';
 import { readState } from '../core/state.js';
+import { factsOf } from '../core/setup-facts.js';
 import type { CommonOptions, DetectResult, SetupOptions, SetupResult } from '../types.js';
 import type { Executor } from '../contracts.js';
 import type { PymgrConfig } from '../config/schema.js';
@@ -51,6 +52,12 @@ function searchedBelow(from: string, projectDir: string): { files: string[]; dir
   return { files, dirs };
 }
 
+/** The fingerprint of the env's state when it says `ready`. */
+async function readyFingerprint(executor: Executor, venvPath: string): Promise<string | undefined> {
+  const state = await readState(executor, venvPath);
+  return state?.status === 'ready' ? state.fingerprint : undefined;
+}
+
 /** Record `result` for the fast path under `key`. Never throws: the record is only an optimisation. */
 export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, result: SetupResult): Promise<void> {
   try {
@@ -58,18 +65,20 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     // A container: only for a project named by its absolute path there (the key holds no host path).
     if (executor.kind !== 'host' && !(key.docker && key.projectDir.startsWith('/'))) return;
     const venvPath = result.venv.path;
-    const state = await readState(executor, venvPath);
-    if (!state || state.status !== 'ready') return;
-    const { projectDir, detection, resolved, ctx } = await resolveProject({ ...options, onProgress: undefined });
+    // What the setup itself resolved and verified, when it says (else read and resolved again).
+    const facts = factsOf(result);
+    const fingerprint = facts ? facts.fingerprint : await readyFingerprint(executor, venvPath);
+    if (fingerprint === undefined) return;
+    const { projectDir, detection, resolved, ctx } = facts?.resolution ?? (await resolveProject({ ...options, onProgress: undefined }));
     const { config } = resolved;
     // Deep verification (hashes) is never answered by the cheap check of the fast path.
     if (config.verify.deep || isScriptConfig(resolved.file)) return;
     const p = (f: string) => `${projectDir}/${f}`;
     const files = [
-      ...(await collectDependencyInputs(executor, detection.plan)),
+      ...(facts?.inputFiles ?? (await collectDependencyInputs(executor, detection.plan))),
       ...PYTHON_SOURCES.map(p),
       statePath(venvPath),
-      asidePathFor(await venvDirectory(executor, venvPath)), // a previous env left aside: the full setup deals with it
+      asidePathFor(facts?.venvDir ?? (await venvDirectory(executor, venvPath))), // a previous env left aside: the full setup deals with it
       ...(result.provider.path ? [result.provider.path] : []),
       ...(resolved.file ? [resolved.file] : []),
       ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
@@ -100,16 +109,18 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
       const seen = (await inspectVenv(executor, venvPath, [], { watch: { paths, statePath: statePath(venvPath) } })).watch;
       return seen && seen.container ? { signatures: seen.signatures, docker: { id: seen.container, ...(config.docker.user ? { user: config.docker.user } : {}) } } : undefined;
     };
-    await writeQuickRecord(key, { venvPath, fingerprint: state.fingerprint, files, dirs, expected, result }, async () => {
+    await writeQuickRecord(key, { venvPath, fingerprint, files, dirs, expected, result }, async () => {
       // Inputs as they are now (a container's executor forgets what it learnt: it must read again),
       // the same plan (no requirement file appeared) and the same content.
       (executor as { forgetLearnt?: () => void }).forgetLearnt?.();
+      // The manager binary the fingerprint looks at: read with the project's files (one batch).
+      if (result.provider.path) await executor.prefetch?.([{ op: 'stat', path: result.provider.path }], { lazy: true });
       const now = await resolveProject({ ...options, onProgress: undefined });
       if (JSON.stringify(now.detection.plan) !== JSON.stringify(detection.plan) || now.detection.python.raw !== result.python.request) return false;
-      const fingerprint = await computeFingerprint({
+      const current = await computeFingerprint({
         executor, plan: now.detection.plan, provider: result.provider, request: now.detection.python, venvPath, config: now.resolved.config,
       });
-      return fingerprint === state.fingerprint;
+      return current === fingerprint;
     }, observeThere);
   } catch {
     /* only an optimisation */

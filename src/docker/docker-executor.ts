@@ -28,7 +28,8 @@
  *   runs a program (other than one marked `readOnly`) or changes that path, something below it
  *   or its directory (a file operation forgets those; a `mkdir` that finds a directory there too),
  *   and for at most 30 s; {@link prefetch} learns many reads
- *   in one exec (a fixed POSIX sh script, the paths as arguments, answers framed by byte counts).
+ *   in one exec (a fixed POSIX sh script, the paths as arguments, answers framed by byte counts),
+ *   with whatever was asked for lazily since the last one.
  *   A round trip to the engine costs 50–70 ms locally and far more remotely: reads of the same
  *   file by detection, the fingerprint and the state are one read.
  * - Relative paths are taken from the container's working directory (`/` when it has none).
@@ -120,6 +121,8 @@ export class DockerExecutor implements Executor {
   /** Programs run by this executor and the executors {@link asUser} derived from it. */
   private readonly execCount: { n: number };
   private readonly reads: ReadStore;
+  /** Reads asked for lazily: learnt with the next prefetch. */
+  private readonly hints: ReadRequest[] = [];
 
   private constructor(
     /** The engine this executor talks to (for callers that need more of the engine). */
@@ -355,8 +358,12 @@ export class DockerExecutor implements Executor {
   }
 
   /** Learn many reads in one exec (see the class comment); best effort, never rejects. */
-  async prefetch(reads: readonly ReadRequest[]): Promise<void> {
-    const todo = [...new Map(reads.map((r) => {
+  async prefetch(reads: readonly ReadRequest[], options: { lazy?: boolean } = {}): Promise<void> {
+    if (options.lazy) {
+      this.hints.push(...reads);
+      return;
+    }
+    const todo = [...new Map([...this.hints.splice(0), ...reads].map((r) => {
       const abs = this.absolute(r.path);
       return [`${r.op}\0${abs}`, { op: r.op, abs }] as const;
     })).values()].filter((r) => !this.knows(r.op, r.abs));
