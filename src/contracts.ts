@@ -100,8 +100,15 @@ export interface Executor {
    * it, then a rename; with `parents`, missing parent directories are made first (mode 0755). A
    * container does it in one exec instead of three. Callers use `writeAtomic`
    * (src/executor/write-atomic.ts), which does the same in steps where this is missing.
+   *
+   * With `defer`, an executor that pays a round trip per operation may hold a small write back
+   * and make it, in order, at the start of its next program run or file operation (other than
+   * another writeFileAtomic), in the same round trip; that operation then fails with the write's
+   * error, without doing its own work, when the write fails. A reader through this executor sees
+   * the write. For writes whose failure the next operation may report (state kept while the
+   * env is worked on); elsewhere the write is made at once.
    */
-  writeFileAtomic?(path: string, content: string, options?: { mode?: number; parents?: boolean }): Promise<void>;
+  writeFileAtomic?(path: string, content: string, options?: { mode?: number; parents?: boolean; defer?: boolean }): Promise<void>;
   /** Canonical path with links resolved; rejects when it does not exist. */
   realpath(path: string): Promise<string>;
   /** The environment programs get by default in this place. */

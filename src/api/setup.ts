@@ -170,6 +170,8 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     const before = await listDistributions(executor, venvPath);
     const work = await beginVenvWork(executor, decision, newBuildId());
     const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
+    // Deferred: a container makes each write with the next operation (the venv's creation or the
+    // install; the listing after verification), whose failure reports it.
     const record = (status: 'in-progress' | 'ready') =>
       writeState(executor, venvPath, {
         schema: 1,
@@ -183,8 +185,9 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
         build: work.id,
         inputs,
         updatedAt: new Date().toISOString(),
-      });
+      }, { defer: true });
     let report: Awaited<ReturnType<typeof inspectVenv>>;
+    let after: Awaited<ReturnType<typeof listDistributions>>;
     let install: InstallReport;
     // An update in place of a venv pymgr has no finished record of may hold half-written
     // distributions (an installer may even fail to read them): find them first.
@@ -220,6 +223,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       }
       assertIsolated(report, venvPath);
       await record('ready');
+      after = await listDistributions(executor, venvPath, python.version);
     } catch (err) {
       // Put the previous env back; when that fails too (the container was stopped), the step that
       // failed first is still the error, and the next setup recovers the env from its sibling.
@@ -227,7 +231,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       throw withKeptEnv(err, outcome);
     }
     await work.commit();
-    const changes = diffDistributions(before, await listDistributions(executor, venvPath, python.version), {
+    const changes = diffDistributions(before, after, {
       ...(state && state.python.version !== python.version ? { python: { from: state.python.version, to: python.version } } : {}),
       ...(state && state.provider.name !== choice.name ? { manager: { from: state.provider.name, to: choice.name } } : {}),
     });

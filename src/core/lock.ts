@@ -115,7 +115,9 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
     await new Promise((r) => setTimeout(r, pollMs));
   }
   const me: Owner = { pid: process.pid, host: hostname(), since: Date.now(), token };
-  await writeOwner(executor, ownerFile, me);
+  // Made with the holder's next operation where an executor defers (a container: no round trip of
+  // its own); a kill before it leaves an ownerless lock, which is judged by its age.
+  await writeOwner(executor, ownerFile, me, true);
   // Refresh while held, but never write into a lock that is no longer ours.
   const timer = setInterval(() => {
     void readOwner(executor, ownerFile)
@@ -172,8 +174,8 @@ async function lockAge(executor: Executor, path: string, owner: Owner | undefine
 }
 
 /** Write the owner file atomically (a temporary file, then a rename): a reader never sees half of it. */
-async function writeOwner(executor: Executor, ownerFile: string, owner: Owner): Promise<void> {
-  await writeAtomic(executor, ownerFile, JSON.stringify(owner), { mode: 0o644 });
+async function writeOwner(executor: Executor, ownerFile: string, owner: Owner, defer = false): Promise<void> {
+  await writeAtomic(executor, ownerFile, JSON.stringify(owner), { mode: 0o644, defer });
 }
 
 /** The lock directory pymgr uses for the env at `venvPath`. */

@@ -36,10 +36,14 @@ export async function readState(executor: Executor, venvPath: string): Promise<E
   }
 }
 
-/** Write the state atomically (temporary file, then rename), so a kill never leaves half a file. */
-export async function writeState(executor: Executor, venvPath: string, state: EnvRecord): Promise<void> {
+/**
+ * Write the state atomically (temporary file, then rename), so a kill never leaves half a file.
+ * With `defer`, an executor may make the write with its next operation (Executor.writeFileAtomic),
+ * whose failure then reports it.
+ */
+export async function writeState(executor: Executor, venvPath: string, state: EnvRecord, options: { defer?: boolean } = {}): Promise<void> {
   // Explicit modes: no group or other write bit whatever the umask.
-  await writeAtomic(executor, statePath(venvPath), JSON.stringify(state, null, 2) + '\n', { mode: 0o644, parents: true });
+  await writeAtomic(executor, statePath(venvPath), JSON.stringify(state, null, 2) + '\n', { mode: 0o644, parents: true, defer: options.defer });
 }
 
 /** A record this version of pymgr wrote and can read: the schema, and a known manager and project type. */

@@ -32,6 +32,12 @@
  *   with whatever was asked for lazily since the last one.
  *   A round trip to the engine costs 50–70 ms locally and far more remotely: reads of the same
  *   file by detection, the fingerprint and the state are one read.
+ * - **deferred writes**: `writeFileAtomic(..., { defer: true })` of a small file is held back and
+ *   made at the start of the next program run or file operation (the wrapper makes the writes, in
+ *   order, before it execs the program: no round trip of its own). A write that fails stops the
+ *   wrapper there: that operation rejects with the write's error and its program never runs. A
+ *   read of the file through the archive API makes the write first; another writeFileAtomic does
+ *   not carry them (a lock's refresh on a timer must not take the main flow's writes).
  * - Relative paths are taken from the container's working directory (`/` when it has none).
  *
  * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
@@ -65,6 +71,24 @@ export interface DockerExecutorOptions {
 }
 
 const WRAPPER = 'echo "$$"; exec "$@"';
+/**
+ * {@link WRAPPER} carrying deferred writes ({@link DockerExecutor.writeFileAtomic} with `defer`):
+ * `sh -c CARRY sh <n> (<dir> <tmp> <target> <parents 0|1> <mode> <content>){n} <file> <args...>`.
+ * Each write as WRITE_ATOMIC does it, in order; the first that fails prints
+ * `pymgr-write-failed <index>` and its error instead of the pid, and the program is not run.
+ */
+const CARRY_WRAPPER = [
+  'n=$1; shift; i=0',
+  'while [ "$i" -lt "$n" ]; do',
+  '  if ! err=$( { if [ "$4" = 1 ]; then LC_ALL=C mkdir -p -m 755 -- "$1" || exit 1; fi; printf %s "$6" > "$2" && LC_ALL=C chmod "$5" -- "$2" && LC_ALL=C mv -f -T -- "$2" "$3"; } 2>&1 ); then',
+  '    rm -f -- "$2"; printf \'pymgr-write-failed %s\\n%s\\n\' "$i" "$err"; exit 125',
+  '  fi',
+  '  shift 6; i=$((i + 1))',
+  'done',
+  'echo "$$"; exec "$@"',
+].join('\n');
+/** A deferred write larger than this is written at once (it travels as an argument). */
+const MAX_DEFERRED_BYTES = 64 * 1024;
 /** {@link DockerExecutor.prefetch}: `op path` pairs in, `op status bytes\n<bytes>` frames out, then `end`. */
 /** `sh -c WRITE_ATOMIC sh <dir> <tmp> <target> <parents 0|1> <mode>`, the content on standard input. */
 const WRITE_ATOMIC = 'set -e; if [ "$4" = 1 ]; then mkdir -p -v -m 755 -- "$1"; fi; trap \'rm -f -- "$2"\' EXIT; cat > "$2"; chmod "$5" -- "$2"; mv -f -T -- "$2" "$3"; trap - EXIT';
@@ -101,6 +125,20 @@ interface ReadStore {
   generation: number;
   /** What pymgr takes as fixed while it runs: each user's /etc/passwd entry. */
   passwd: Map<string, Promise<{ uid: number; gid: number; home: string } | undefined>>;
+  /** Deferred writes, in order, not yet carried by a program run (see {@link DockerExecutor.writeFileAtomic}). */
+  pending: DeferredWrite[];
+  /** Settles when the writes the last carrier took have landed (or failed). */
+  landing?: Promise<void>;
+}
+interface DeferredWrite {
+  /** The user it is written as (`''`: the container's own). */
+  user: string;
+  dir: string;
+  tmp: string;
+  target: string;
+  parents: boolean;
+  mode: string;
+  content: string;
 }
 const KILL_SCRIPT = 'kill -s KILL -- "-$1" "$1" 2>/dev/null; exit 0';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -131,7 +169,7 @@ export class DockerExecutor implements Executor {
     private readonly info: ContainerInfo,
     options: DockerExecutorOptions,
     execCount: { n: number } = { n: 0 },
-    reads: ReadStore = { entries: new Map(), generation: 0, passwd: new Map() },
+    reads: ReadStore = { entries: new Map(), generation: 0, passwd: new Map(), pending: [] },
   ) {
     this.execCount = execCount;
     this.reads = reads;
@@ -184,21 +222,52 @@ export class DockerExecutor implements Executor {
     return this.changing(undefined, () => this.execNow(file, args, options));
   }
 
-  private async execNow(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  private async execNow(file: string, args: readonly string[], options: ExecOptions = {}, carry = true): Promise<ExecResult> {
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(signal, file);
+    const user = options.user ?? this.user;
+    // Deferred writes go first, in this program's exec (after any another carrier took).
+    let carried: DeferredWrite[] = [];
+    let landed: (() => void) | undefined;
+    if (carry) {
+      await this.reads.landing;
+      const who = user ?? '';
+      while (this.reads.pending.length > 0 && this.reads.pending[0].user !== who) await this.flushAs(this.reads.pending[0].user);
+      const n = this.reads.pending.findIndex((w) => w.user !== who);
+      carried = this.reads.pending.splice(0, n === -1 ? this.reads.pending.length : n);
+      if (carried.length) this.reads.landing = new Promise<void>((resolve) => (landed = resolve));
+    }
+    // What the writes touch was forgotten when they were deferred; nothing read since has been
+    // believed without them (a read carries them, or makes them first), so nothing is forgotten here.
+    try {
+      return await this.execCarrying(file, args, options, carried);
+    } finally {
+      landed?.();
+    }
+  }
+
+  /** Run a program as `user` that does nothing but carry that user's deferred writes. */
+  private async flushAs(user: string): Promise<void> {
+    await this.execNow('true', [], { user: user || this.info.user || 'root', env: { LC_ALL: 'C' } });
+  }
+
+  private async execCarrying(file: string, args: readonly string[], options: ExecOptions, carried: DeferredWrite[]): Promise<ExecResult> {
     this.execCount.n++;
     const command = [file, ...args];
     const signal = options.signal;
-    if (signal?.aborted) throw abortError(signal, file);
 
     const { set, unset } = splitEnv({ ...this.envOverlay, ...(options.env ?? {}) });
     const target = unset.length ? ['env', ...unset.flatMap((k) => ['-u', k]), '--', ...command] : command;
     const withStdin = options.stdin !== undefined;
+    const cmd = carried.length
+      ? ['/bin/sh', '-c', CARRY_WRAPPER, 'sh', String(carried.length), ...carried.flatMap((w) => [w.dir, w.tmp, w.target, w.parents ? '1' : '0', w.mode, w.content]), ...target]
+      : ['/bin/sh', '-c', WRAPPER, 'sh', ...target];
 
     let stream: import('node:stream').Duplex;
     let session: Awaited<ReturnType<DockerContainer['exec']>>;
     try {
       session = await this.container.exec({
-        cmd: ['/bin/sh', '-c', WRAPPER, 'sh', ...target],
+        cmd,
         env: set.length ? set : undefined,
         workingDir: options.cwd,
         user: options.user ?? this.user,
@@ -281,6 +350,12 @@ export class DockerExecutor implements Executor {
     if (killedBy === 'abort') throw abortError(signal!, file);
     if (pid === undefined && !killedBy) {
       const why = (startFailure ?? head.toString('utf8')).trim() || 'the engine gave no reason';
+      const failedWrite = /^pymgr-write-failed (\d+)\n?([\s\S]*)$/.exec(why);
+      if (failedWrite && carried[Number(failedWrite[1])]) {
+        const w = carried[Number(failedWrite[1])];
+        const detail = failedWrite[2].trim() || 'the write failed';
+        throw markDeferred(fileError(errnoFromText(detail), 'open', w.target, detail, this.description));
+      }
       throw this.cannotRun(file, why);
     }
     emit('stdout', decoders.stdout.end());
@@ -293,7 +368,11 @@ export class DockerExecutor implements Executor {
 
   async readFile(path: string): Promise<string> {
     const abs = this.absolute(path);
-    return this.remembered('readFile', abs, () => this.readFileNow(abs));
+    return this.remembered('readFile', abs, async () => {
+      // The archive API carries no writes: one of this file still deferred is made first.
+      if (this.reads.pending.some((w) => w.target === abs)) await this.execNow('true', [], { env: { LC_ALL: 'C' } });
+      return this.readFileNow(abs);
+    });
   }
 
   private async readFileNow(start: string): Promise<string> {
@@ -333,13 +412,19 @@ export class DockerExecutor implements Executor {
    * standard input into a temporary file beside the target, its mode set, renamed over the target;
    * the temporary file is removed when any step fails.
    */
-  async writeFileAtomic(path: string, content: string, options: { mode?: number; parents?: boolean } = {}): Promise<void> {
+  async writeFileAtomic(path: string, content: string, options: { mode?: number; parents?: boolean; defer?: boolean } = {}): Promise<void> {
     const abs = this.absolute(path);
     const dir = posix.dirname(abs);
     const tmp = `${abs}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const mode = (options.mode ?? 0o644).toString(8);
+    if (options.defer && Buffer.byteLength(content) <= MAX_DEFERRED_BYTES && !content.includes('\0')) {
+      this.forgetReads([abs, tmp, dir]);
+      this.reads.pending.push({ user: this.user ?? '', dir, tmp, target: abs, parents: !!options.parents, mode, content });
+      return;
+    }
+    // Not a carrier: a write of its own (a lock's refresh on a timer must not take the main flow's writes).
     const r = await this.changing([abs, tmp], () =>
-      this.execNow('/bin/sh', ['-c', WRITE_ATOMIC, 'sh', dir, tmp, abs, options.parents ? '1' : '0', mode], { env: { LC_ALL: 'C' }, stdin: content }),
+      this.execNow('/bin/sh', ['-c', WRITE_ATOMIC, 'sh', dir, tmp, abs, options.parents ? '1' : '0', mode], { env: { LC_ALL: 'C' }, stdin: content }, false),
     );
     // `mkdir -v` named every directory it made: what was learnt of them (and their parents) is stale.
     const made = [...r.stdout.matchAll(/created directory '(.*)'$/gm)].map((m) => m[1]);
@@ -372,7 +457,8 @@ export class DockerExecutor implements Executor {
     let res: ExecResult;
     try {
       res = await this.runTool(['/bin/sh', '-c', READ_BATCH, 'sh', ...todo.flatMap((r) => [r.op, r.abs])]);
-    } catch {
+    } catch (err) {
+      if (deferredWriteFailed.has(err as object)) throw err; // a write it carried failed: that is the caller's news
       return;
     }
     if (res.exitCode !== 0 || generation !== this.reads.generation) return;
@@ -505,7 +591,8 @@ export class DockerExecutor implements Executor {
     const entry = { at: Date.now(), value: value as Promise<unknown> };
     this.reads.entries.set(key, entry);
     value.catch((err: unknown) => {
-      if (!REMEMBERED_ERRORS.has((err as NodeJS.ErrnoException)?.code ?? '') && this.reads.entries.get(key) === entry) this.reads.entries.delete(key);
+      const answer = REMEMBERED_ERRORS.has((err as NodeJS.ErrnoException)?.code ?? '') && !deferredWriteFailed.has(err as object);
+      if (!answer && this.reads.entries.get(key) === entry) this.reads.entries.delete(key);
     });
     return value;
   }
@@ -763,6 +850,13 @@ const ERRNO_TEXT: [RegExp, string][] = [
   [/Too many levels of symbolic links/i, 'ELOOP'],
   [/cannot move .* to a subdirectory of itself|Invalid argument/i, 'EINVAL'],
 ];
+
+/** Errors of deferred writes, thrown by the operation that carried them. */
+const deferredWriteFailed = new WeakSet<object>();
+function markDeferred<T extends object>(err: T): T {
+  deferredWriteFailed.add(err);
+  return err;
+}
 
 function errnoFromText(text: string): string {
   for (const [re, code] of ERRNO_TEXT) if (re.test(text)) return code;

@@ -329,6 +329,44 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       expect((await ex.readDir('/work/atomic'))?.sort()).toEqual(['a', 'dir']);
     });
 
+    it('writeFileAtomic with defer: made, in order, at the start of the next program run, in its round trip', async () => {
+      const before = ex.cost().roundTrips!;
+      await ex.writeFileAtomic('/work/deferred/a/state.json', 'first', { parents: true, defer: true });
+      await ex.writeFileAtomic('/work/deferred/a/state.json', 'second', { mode: 0o600, defer: true });
+      expect(ex.cost().roundTrips! - before).toBe(0); // nothing sent yet
+      // The program sees both writes made (the second over the first), before it starts.
+      const r = await ex.exec('cat', ['/work/deferred/a/state.json']);
+      expect(r.stdout).toBe('second');
+      expect(ex.cost().roundTrips! - before).toBe(1);
+      expect((await ex.stat('/work/deferred/a/state.json'))?.mode! & 0o777).toBe(0o600);
+      expect(await ex.readDir('/work/deferred/a')).toEqual(['state.json']); // no temporary file left
+      // A read through the archive API of a file still deferred makes the write first.
+      await ex.writeFileAtomic('/work/deferred/a/state.json', 'third', { defer: true });
+      expect(await ex.readFile('/work/deferred/a/state.json')).toBe('third');
+      // A file operation carries them too, as the executor's user.
+      await ex.mkdir('/work/deferred/u', { recursive: true });
+      await ex.exec('chown', ['1000', '/work/deferred/u']);
+      await asUser.writeFileAtomic('/work/deferred/u/mine', 'x', { defer: true });
+      expect(await asUser.exists('/work/deferred/u/mine')).toBe(true);
+      expect((await ex.stat('/work/deferred/u/mine'))?.uid).toBe(1000);
+    });
+
+    it('writeFileAtomic with defer: a write that fails fails the operation that carries it, which does not run', async () => {
+      await ex.writeFileAtomic('/work/deferred-bad/missing/x.json', 'x', { defer: true }); // no parents: ENOENT
+      const err = await ex.exec('touch', ['/work/ran']).catch((e) => e);
+      expect(err).toMatchObject({ code: 'ENOENT', syscall: 'open', path: '/work/deferred-bad/missing/x.json' });
+      expect(await ex.exists('/work/ran')).toBe(false); // the program never ran
+      // Reported once: the next operation runs normally.
+      expect((await ex.exec('true', [])).exitCode).toBe(0);
+      // A prefetch (otherwise best effort) reports a write it carried that failed.
+      await ex.writeFileAtomic('/work/deferred-bad/missing/y.json', 'y', { defer: true });
+      await expect(ex.prefetch([{ op: 'stat', path: '/work' }])).rejects.toMatchObject({ code: 'ENOENT' });
+      // A write's failure is not learnt as the answer of the read that carried it.
+      await ex.writeFileAtomic('/work/deferred-bad/missing/z.json', 'z', { defer: true });
+      await expect(ex.stat('/work')).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await ex.stat('/work'))?.isDirectory).toBe(true);
+    });
+
     it('realpath resolves links and rejects with ENOENT for nothing', async () => {
       await ex.mkdir('/work/real/inner', { recursive: true });
       await ex.exec('ln', ['-sfn', '/work/real', '/work/alias']);
