@@ -141,6 +141,12 @@ export interface Executor {
    */
   readonly scope?: object;
   /**
+   * Optional: a stable name of that place across processes (a container: its engine and full id),
+   * under which pymgr may keep such answers on disk (src/core/probe-cache.ts), each still checked
+   * against what it depends on.
+   */
+  readonly placeId?: string;
+  /**
    * Optional: what this executor has cost so far, cumulative (callers take differences). Results
    * report these counts (`execs`, `roundTrips`) so a design's cost can be asserted, not only timed.
    */
@@ -383,4 +389,11 @@ export interface Provider {
    * doctor reports it. Changes nothing.
    */
   venvProblem?(ctx: ProviderContext, venv: VenvTarget): Promise<string | undefined>;
+  /**
+   * Optional: the reads `ensureManager` and `ensurePython` will make of the executor's files (the
+   * manager's candidate paths, the directories Pythons are listed from), so a caller can learn
+   * them with a batch of its own ({@link Executor.prefetch}: a container, no round trip of their
+   * own). A guess: a read it misses is simply made when asked. Changes nothing, never throws.
+   */
+  plannedReads?(ctx: ProviderContext): Promise<ReadRequest[]>;
 }

@@ -7,9 +7,10 @@ import type {
   ProviderContext,
   PythonInterpreter,
   PythonRequest,
+  ReadRequest,
   VenvTarget,
 } from '../../src/contracts.js';
-import { PymgrError, assertSafeToRun, runChecked, findOnPath, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise, probeBinary, safeToRunReads } from '../../src/core/kit.js';
+import { PymgrError, assertSafeToRun, runChecked, findOnPath, pathCandidates, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise, probeBinary, safeToRunReads } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
 import { installPlanWithInstaller, reinstallArgs, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
@@ -70,13 +71,38 @@ export class UvProvider implements Provider {
     const provisioned = provisionedUvPath(ctx.toolsDir, opts.version);
     // A pyenv shim only works where pyenv's selected version has uv: use the real binary behind it.
     // (The tools directory's uv is learnt in the same batch as the PATH candidates.)
-    const onPath = await findOnPath(ctx.executor, 'uv', undefined, safeToRunReads(provisioned, ctx.toolsDir)).then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
+    const onPath = await findOnPath(ctx.executor, 'uv', undefined, this.toolsDirReads(ctx)).then((p) => (p ? resolvePyenvShim(ctx.executor, p) : undefined));
     if (onPath) return { path: onPath, source: 'PATH' };
     // Another version in the tools directory (copied in from the host, or provisioned before a pin changed).
     const inTools = (await isExecutableFile(ctx.executor, provisioned)) ? provisioned : await findInToolsDir(ctx.executor, ctx.toolsDir, 'uv');
     if (!inTools) return undefined;
     await assertSafeToRun(ctx.executor, inTools, { what: 'uv', source: "pymgr's tools directory", within: ctx.toolsDir });
     return { path: inTools, source: 'tools-dir' };
+  }
+
+  /** What finding the tools directory's uv reads (learnt with the PATH candidates). */
+  private toolsDirReads(ctx: ProviderContext): ReadRequest[] {
+    return safeToRunReads(provisionedUvPath(ctx.toolsDir, ctx.config.providers.uv.version), ctx.toolsDir);
+  }
+
+  /** Where uv's own and pyenv's Pythons are listed from (by {@link listPythonsCheaply}). */
+  private async pythonDirs(ctx: ProviderContext): Promise<string[]> {
+    const env = await ctx.executor.getEnv();
+    const dir = env.UV_PYTHON_INSTALL_DIR || `${env.XDG_DATA_HOME || `${env.HOME || '/root'}/.local/share`}/uv/python`;
+    const pyenvRoot = await defaultPyenvRoot(ctx.executor, ctx.config.providers.pyenv.root);
+    return [dir, `${pyenvRoot}/versions`];
+  }
+
+  async plannedReads(ctx: ProviderContext): Promise<ReadRequest[]> {
+    try {
+      const path = ctx.config.providers.uv.path;
+      const manager = path
+        ? safeToRunReads(path)
+        : [...pathCandidates(await ctx.executor.getEnv(), 'uv').map((p) => ({ op: 'stat' as const, path: p })), ...this.toolsDirReads(ctx)];
+      return [...manager, ...(await this.pythonDirs(ctx)).map((p) => ({ op: 'readDir' as const, path: p }))];
+    } catch {
+      return [];
+    }
   }
 
   async canProvision(ctx: ProviderContext): Promise<boolean> {
@@ -201,11 +227,10 @@ export class UvProvider implements Provider {
    * (hundreds of ms), so it is only the fallback.
    */
   private async listPythonsCheaply(ctx: ProviderContext): Promise<PythonInterpreter[]> {
-    const env = await ctx.executor.getEnv();
-    const dir = env.UV_PYTHON_INSTALL_DIR || `${env.XDG_DATA_HOME || `${env.HOME || '/root'}/.local/share`}/uv/python`;
-    const pyenvRoot = await defaultPyenvRoot(ctx.executor, ctx.config.providers.pyenv.root);
-    // Both directories in one batch (a container: one exec).
-    await ctx.executor.prefetch?.([{ op: 'readDir', path: dir }, { op: 'readDir', path: `${pyenvRoot}/versions` }]);
+    const [dir, pyenvVersions] = await this.pythonDirs(ctx);
+    const pyenvRoot = pyenvVersions.slice(0, -'/versions'.length);
+    // Both directories in one batch (a container: one exec), unless plannedReads had them learnt.
+    await ctx.executor.prefetch?.([{ op: 'readDir', path: dir }, { op: 'readDir', path: pyenvVersions }]);
     const found: PythonInterpreter[] = [];
     for (const name of (await ctx.executor.readDir(dir)) ?? []) {
       const m = /^cpython-(\d+\.\d+\.\d+)-[^+]+$/.exec(name);

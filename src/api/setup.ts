@@ -1,4 +1,4 @@
-import type { InstallReport, ProbeResult, ProviderContext, VenvTarget } from '../contracts.js';
+import type { Executor, InstallReport, ProbeResult, ProviderContext, VenvTarget } from '../contracts.js';
 import { isPymgrError, PymgrError, toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
@@ -9,7 +9,7 @@ import { collectDependencyInputs, computeFingerprint, computeInputDigests } from
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
-import { asidePathFor, statePath } from '../core/paths.js';
+import { asidePathFor, defaultToolsDir, statePath } from '../core/paths.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside, venvDirectory } from '../core/build-aside.js';
 import { factsOf, withFacts } from '../core/setup-facts.js';
@@ -36,6 +36,17 @@ async function copyManagersIn(ctx: ProviderContext, wantsMise: boolean): Promise
       message: r.action === 'skipped' ? `${name} not copied from the host: ${r.reason}` : `${name} ${r.version} from the host ${r.action === 'copied' ? 'copied to' : 'already at'} ${r.path}`,
     });
   }
+}
+
+/**
+ * What copying the host's tools in and inheriting its CA bundle will read of the container, asked
+ * for lazily: learnt with detection's batch of reads, not in round trips of their own.
+ */
+async function hintContainerReads(executor: Executor, options: SetupOptions): Promise<void> {
+  if (!executor.prefetch) return;
+  const toolsDir = options.toolsDir ?? (await defaultToolsDir(executor, options.env));
+  const [{ hostToolReads }, { caReads }] = await Promise.all([import('../docker/host-tools.js'), import('../docker/inherit.js')]);
+  await executor.prefetch([...(await hostToolReads(toolsDir)), ...caReads(toolsDir, options.env ?? process.env)], { lazy: true });
 }
 
 /**
@@ -75,6 +86,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
 async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
+  if (options.executor?.kind === 'docker') await hintContainerReads(options.executor, options);
   const resolution = await resolveProject(options);
   const { executor, projectDir, detection, venvPath, ctx, resolved } = resolution;
   const { config } = ctx;
@@ -99,8 +111,10 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     onWait: (holder, wait) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${holder}, holding it for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
   });
   try {
-    // What the next steps read of the env, learnt in one go (a container: one exec).
+    // What the next steps read of the env and of the manager's files, learnt in one go (a container: one exec).
+    const ahead = executor.prefetch ? ((await provider.plannedReads?.(ctx)) ?? []) : [];
     await executor.prefetch?.([
+      ...ahead,
       { op: 'stat', path: venvPath },
       { op: 'realpath', path: venvPath },
       { op: 'stat', path: asidePathFor(venvPath) },

@@ -22,7 +22,7 @@
  */
 export { PymgrError } from '../errors.js';
 export { commandFailed, lastLines, runChecked } from '../executor/run.js';
-export { findOnPath, isExecutableFile, resolvePyenvShim } from '../executor/which.js';
+export { findOnPath, isExecutableFile, pathCandidates, resolvePyenvShim } from '../executor/which.js';
 export { matchPythonVersion, parsePythonRequest, pickDefaultFromSpecifier } from '../python-version.js';
 export { redact, redactArgs } from '../redact.js';
 export { normalizeName } from '../detect/requirement-names.js';

@@ -17,9 +17,12 @@
  * reads a half-written entry; an unreadable or foreign entry is ignored and rewritten. Only runs
  * that exit 0 are kept: a failure is asked again next time.
  *
- * In a container the signature would cost a round trip as dear as the probe itself, so there the
- * answer is kept for the life of the executor's scope only (its container, whatever variables the
- * executor's copies add: Executor.scope), never on disk.
+ * In a container (an executor with a place id: Executor.placeId) the answer is kept for the life
+ * of the executor's scope (its container, whatever variables the executor's copies add:
+ * Executor.scope) and on the host's disk under the container's id, checked against the binary's
+ * stat there (mode, owner, size, mtime): one read, which a batch of reads makes free. Files under
+ * 256 KiB are taken for scripts and asked every time. A fact that cannot change while a container
+ * exists (its `uname -s -m`) is kept under its id alone ({@link placeFact}).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readSync, statSync } from 'node:fs';
@@ -71,7 +74,7 @@ export async function probeBinary(executor: Executor, path: string, args: readon
     if (!mine) perExecutor.set(scope, (mine = new Map()));
     let answer = mine.get(key);
     if (!answer) {
-      answer = executor.exec(path, args, { ...options, readOnly: true });
+      answer = executor.placeId ? probeThere(executor, executor.placeId, path, args, options) : executor.exec(path, args, { ...options, readOnly: true });
       mine.set(key, answer);
       answer.then((r) => r.exitCode !== 0 && mine!.delete(key), () => mine!.delete(key));
     }
@@ -104,6 +107,65 @@ export async function probeBinary(executor: Executor, path: string, args: readon
     hostAnswers.set(key, { signature, result });
     await remember(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
   }
+  return result;
+}
+
+/**
+ * A probe in another place (a container) kept on the host's disk under the place's id, valid
+ * while the binary's signature there (type, mode, size, mtime to the nanosecond, as `stat` shows
+ * it) is the recorded one. The stat is one read: free when a batch of reads learnt it.
+ * Only large regular files are learnt (a shim script would answer for what it runs: see the host path).
+ */
+async function probeThere(executor: Executor, place: string, path: string, args: readonly string[], options: ProbeOptions): Promise<ExecResult> {
+  const run = () => executor.exec(path, args, { ...options, readOnly: true });
+  const st = await executor.stat(path).catch(() => undefined);
+  if (!st?.isFile) return run();
+  const signature = `${st.mode}:${st.uid}:${st.size}:${st.mtimeMs}`;
+  const { key, envText } = probeKey(`${place}\0${path}`, args, options.env);
+  const file = `${pymgrCacheDir(process.env)}/probes/${key}.json`;
+  const known = await readEntry(file, path, args, envText, signature);
+  if (known) return known;
+  const result = await run();
+  if (result.exitCode === 0 && st.size >= MIN_NATIVE_BYTES) {
+    await remember(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
+  }
+  return result;
+}
+
+/**
+ * Smaller than this, a file in a container is taken for a script (a shim, a wrapper: a few KB) and
+ * asked every time, as on the host; the managers' binaries are tens of MB. (Looking at its first
+ * bytes would cost a round trip of its own.)
+ */
+const MIN_NATIVE_BYTES = 256 * 1024;
+
+/** An entry for exactly this probe and signature, as a result; undefined when there is none. */
+async function readEntry(file: string, path: string, args: readonly string[], envText: string, signature: string): Promise<ExecResult | undefined> {
+  try {
+    const entry = JSON.parse(await fs.readFile(file, 'utf8')) as Entry;
+    if (entry.schema === 1 && entry.path === path && entry.env === envText && JSON.stringify(entry.args) === JSON.stringify(args) && entry.signature === signature) {
+      return { command: [path, ...args], exitCode: 0, stdout: entry.stdout, stderr: entry.stderr, timedOut: false };
+    }
+  } catch {
+    /* not learnt yet, or unreadable: ask */
+  }
+  return undefined;
+}
+
+/**
+ * A fact about a place that cannot change while the place exists (a container's kernel name and
+ * machine: `uname -s -m`), learnt once and kept on the host's disk under the place's id. Only a
+ * run that exits 0 is kept. Without a place id, simply run.
+ */
+export async function placeFact(executor: Executor, name: string, run: () => Promise<ExecResult>): Promise<ExecResult> {
+  const place = executor.placeId;
+  if (!place) return run();
+  const { key, envText } = probeKey(`${place}\0fact`, [name], {});
+  const file = `${pymgrCacheDir(process.env)}/probes/${key}.json`;
+  const known = await readEntry(file, name, [], envText, 'fact');
+  if (known) return known;
+  const result = await run();
+  if (result.exitCode === 0) await remember(file, { schema: 1, path: name, args: [], env: envText, signature: 'fact', exitCode: 0, stdout: result.stdout, stderr: result.stderr });
   return result;
 }
 

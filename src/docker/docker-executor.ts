@@ -701,6 +701,11 @@ export class DockerExecutor implements Executor {
     return this.user || this.info.user || 'root';
   }
 
+  /** {@link Executor.placeId}: the engine and the container's full id. */
+  get placeId(): string {
+    return `${describeConnection(this.client.connection)}#${this.containerId}`;
+  }
+
   /** The scope of {@link Executor.scope}: this container, whatever the variables or the user. */
   get scope(): object {
     return this.reads;

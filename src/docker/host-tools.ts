@@ -15,8 +15,9 @@ import { access, open, readFile, realpath, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PymgrConfigInput } from '../config/schema.js';
+import type { ReadRequest } from '../contracts.js';
 import { defaultToolsDir } from '../core/paths.js';
-import { probeBinary } from '../core/probe-cache.js';
+import { placeFact, probeBinary } from '../core/probe-cache.js';
 import { findOnPath } from '../executor/which.js';
 import type { DockerExecutor } from './docker-executor.js';
 import { packFile } from './tar-archive.js';
@@ -88,7 +89,8 @@ export function hostToolTarget(toolsDir: string, name: HostToolName, version: st
 /** Why host binaries cannot run in the container, or `undefined` when they can. */
 async function comparePlatforms(executor: DockerExecutor, hostPlatform: NodeJS.Platform, hostArch: string): Promise<string | undefined> {
   if (hostPlatform !== 'linux') return `the host is ${hostPlatform}, not linux`;
-  const res = await executor.exec('uname', ['-s', '-m'], { timeoutMs: 30_000, readOnly: true });
+  // Learnt once per container, kept across processes (a container's kernel and machine never change).
+  const res = await placeFact(executor, 'uname -s -m', () => executor.exec('uname', ['-s', '-m'], { timeoutMs: 30_000, readOnly: true }));
   if (res.exitCode !== 0) return `uname failed in ${executor.description} (exit ${res.exitCode})`;
   const [os, machine] = res.stdout.trim().split(/\s+/);
   if (os !== 'Linux') return `${executor.description} runs ${os}, not Linux`;
@@ -139,6 +141,17 @@ async function copyOne(
 }
 
 /**
+ * The reads {@link copyHostTools} makes of the container, for a batch before it runs (see
+ * Executor.prefetch `lazy`): where the host's uv would be (its stat decides, through the probe
+ * cache, whether it must be asked its version). Best effort: nothing when the host has no uv.
+ */
+export async function hostToolReads(toolsDir: string, hostEnv: Record<string, string | undefined> = process.env): Promise<ReadRequest[]> {
+  const hostPath = await findHostBinary('uv', hostEnv).catch(() => undefined);
+  const version = hostPath && (await readHostVersion(hostPath, 'uv'));
+  return version ? [{ op: 'stat', path: hostToolTarget(toolsDir, 'uv', version) }] : [];
+}
+
+/**
  * The real binary behind `name` on the host's PATH. pyenv and asdf shims are scripts, not the
  * binary: those are resolved with `pyenv which` (an ELF check tells them apart).
  */
@@ -183,7 +196,16 @@ function parseVersion(name: HostToolName, text: string): string | undefined {
   return re.exec(text)?.[1];
 }
 
-async function readHostVersion(path: string, name: HostToolName): Promise<string | undefined> {
+/** Host binaries' versions, asked once per process (hints and the copy ask the same). */
+const hostVersions = new Map<string, Promise<string | undefined>>();
+
+function readHostVersion(path: string, name: HostToolName): Promise<string | undefined> {
+  let known = hostVersions.get(path);
+  if (!known) hostVersions.set(path, (known = askHostVersion(path, name)));
+  return known;
+}
+
+async function askHostVersion(path: string, name: HostToolName): Promise<string | undefined> {
   try {
     const { stdout } = await execFileP(path, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MISE_NO_CONFIG: '1' } });
     return parseVersion(name, stdout);

@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { redact } from '../redact.js';
+import type { ReadRequest } from '../contracts.js';
 import type { DockerExecutor } from './docker-executor.js';
 
 export type InheritKind = 'ca' | 'proxy' | 'index';
@@ -43,6 +44,17 @@ const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY'];
 const INDEX_VARS = ['PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'UV_INDEX_URL', 'UV_EXTRA_INDEX_URL', 'UV_DEFAULT_INDEX', 'UV_INDEX'];
 
 /** The host's CA bundle and where it was named, or `undefined` when none is named or readable. */
+/** Where the host's CA bundle goes in the container: named by a digest of its content. */
+function caTarget(toolsDir: string, pem: string): string {
+  return `${toolsDir}/ca/host-${createHash('sha256').update(pem).digest('hex').slice(0, 16)}.pem`;
+}
+
+/** The read {@link inheritHostSettings} makes of the container for the CA bundle, for a batch before it runs. */
+export function caReads(toolsDir: string, hostEnv: Record<string, string | undefined> = process.env): ReadRequest[] {
+  const ca = findHostCaBundle(hostEnv);
+  return ca ? [{ op: 'stat', path: caTarget(toolsDir, ca.pem) }] : [];
+}
+
 export function findHostCaBundle(env: Record<string, string | undefined>, home = env.HOME ?? homedir()): { path: string; from: string; pem: string } | undefined {
   const candidates: Array<[string, string | undefined]> = [
     ['SSL_CERT_FILE', env.SSL_CERT_FILE],
@@ -102,14 +114,15 @@ export async function inheritHostSettings(
   if (kinds.includes('ca')) {
     const ca = findHostCaBundle(hostEnv);
     if (ca) {
-      const digest = createHash('sha256').update(ca.pem).digest('hex').slice(0, 16);
-      const dir = `${options.toolsDir}/ca`;
-      const target = `${dir}/host-${digest}.pem`;
-      // Written every time (one exec, as asking whether it is there would be); a tools directory
-      // this user may not write still serves a bundle that is there.
-      await writeAtomic(executor, target, ca.pem, { mode: 0o644, parents: true }).catch(async (err: unknown) => {
-        if (!(await executor.exists(target))) throw err;
-      });
+      const target = caTarget(options.toolsDir, ca.pem);
+      // Named by its content: a file of that name and size is that bundle (the stat is free when a
+      // batch learnt it: caReads). A tools directory this user may not write still serves a bundle that is there.
+      const there = await executor.stat(target).catch(() => undefined);
+      if (!there?.isFile || there.size !== Buffer.byteLength(ca.pem)) {
+        await writeAtomic(executor, target, ca.pem, { mode: 0o644, parents: true }).catch(async (err: unknown) => {
+          if (!(await executor.exists(target))) throw err;
+        });
+      }
       for (const name of ['SSL_CERT_FILE', 'PIP_CERT', 'REQUESTS_CA_BUNDLE']) env[name] = target;
       settings.push({ kind: 'ca', from: ca.from, what: `${ca.path} (as ${target})` });
     }

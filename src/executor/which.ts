@@ -6,14 +6,19 @@ import type { Executor, ReadRequest } from '../contracts.js';
  * the same batch as the PATH candidates (a container: no exec of their own).
  */
 export async function findOnPath(executor: Executor, name: string, pathValue?: string, alsoLearn: readonly ReadRequest[] = []): Promise<string | undefined> {
-  const path = pathValue ?? (await executor.getEnv()).PATH ?? '/usr/local/bin:/usr/bin:/bin';
-  const candidates = path.split(':').filter(Boolean).map((dir) => `${dir.replace(/\/+$/, '')}/${name}`);
+  const candidates = pathCandidates(pathValue === undefined ? await executor.getEnv() : { PATH: pathValue }, name);
   // Every candidate looked at in one go where that is cheaper (a container: one exec).
   await executor.prefetch?.([...candidates.map((p) => ({ op: 'stat' as const, path: p })), ...alsoLearn]);
   for (const candidate of candidates) {
     if (await isExecutableFile(executor, candidate)) return candidate;
   }
   return undefined;
+}
+
+/** Where `name` is looked for on `env.PATH` (a default PATH when it has none), in order. */
+export function pathCandidates(env: Record<string, string | undefined>, name: string): string[] {
+  const path = env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  return path.split(':').filter(Boolean).map((dir) => `${dir.replace(/\/+$/, '')}/${name}`);
 }
 
 /**
