@@ -23,6 +23,18 @@ export function provisionedUvPath(toolsDir: string, version: string): string {
   return `${toolsDir}/uv-${version}/bin/uv`;
 }
 
+/** Prints `<implementation> <major.minor.micro>` (the probe of a Python on PATH). */
+const PYTHON_VERSION_SCRIPT = 'import sys; print(sys.implementation.name, "%d.%d.%d" % sys.version_info[:3])';
+
+/**
+ * `python3.N` (N from 20 down to 6) in each PATH directory, in PATH order; not in a shims
+ * directory (a pyenv or asdf shim is a script that answers for whatever it would run).
+ */
+function pathPythonCandidates(env: Record<string, string | undefined>): string[] {
+  const minors = Array.from({ length: 15 }, (_, i) => 20 - i);
+  return minors.flatMap((n) => pathCandidates(env, `python3.${n}`)).filter((p) => !/\/shims\/[^/]+$/.test(p));
+}
+
 /**
  * uv: git-free, fast, and installable from PyPI with any existing pip, so it is the default
  * manager on a fresh machine.
@@ -99,7 +111,8 @@ export class UvProvider implements Provider {
       const manager = path
         ? safeToRunReads(path)
         : [...pathCandidates(await ctx.executor.getEnv(), 'uv').map((p) => ({ op: 'stat' as const, path: p })), ...this.toolsDirReads(ctx)];
-      return [...manager, ...(await this.pythonDirs(ctx)).map((p) => ({ op: 'readDir' as const, path: p }))];
+      const pythons = pathPythonCandidates(await ctx.executor.getEnv()).map((p) => ({ op: 'stat' as const, path: p }));
+      return [...manager, ...(await this.pythonDirs(ctx)).map((p) => ({ op: 'readDir' as const, path: p })), ...pythons];
     } catch {
       return [];
     }
@@ -242,8 +255,27 @@ export class UvProvider implements Provider {
     return sortPythons(found);
   }
 
+  /**
+   * `python3.N` on PATH, asked their version with a probe (src/core/probe-cache.ts: learnt once per
+   * binary, across processes): what `uv python list` would find there, without it asking every
+   * interpreter every time. Not when uv is told to use only its own Pythons.
+   */
+  private async listPathPythons(ctx: ProviderContext): Promise<PythonInterpreter[]> {
+    const env = await ctx.executor.getEnv();
+    const preference = (await this.uvEnv(ctx)).UV_PYTHON_PREFERENCE ?? env.UV_PYTHON_PREFERENCE;
+    if (preference === 'only-managed') return [];
+    const found: PythonInterpreter[] = [];
+    for (const exe of pathPythonCandidates(env)) {
+      if (!(await isExecutableFile(ctx.executor, exe))) continue;
+      const res = await probeBinary(ctx.executor, exe, ['-I', '-c', PYTHON_VERSION_SCRIPT], { timeoutMs: 30_000 });
+      const m = /^cpython (\d+\.\d+\.\d+)$/.exec(res.stdout.trim());
+      if (res.exitCode === 0 && m && exe.endsWith(`python${m[1].split('.').slice(0, 2).join('.')}`)) found.push({ version: m[1], executable: exe, origin: 'found' });
+    }
+    return sortPythons(found);
+  }
+
   async ensurePython(ctx: ProviderContext, request: PythonRequest): Promise<PythonInterpreter> {
-    let match = pickInterpreter(await this.listPythonsCheaply(ctx), request.raw);
+    let match = pickInterpreter(await this.listPythonsCheaply(ctx), request.raw) ?? pickInterpreter(await this.listPathPythons(ctx), request.raw);
     if (match) return match;
     let pythons = await this.listPythons(ctx);
     match = pickInterpreter(pythons, request.raw);

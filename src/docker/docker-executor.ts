@@ -17,8 +17,8 @@
  *   OOM killer) reports `exitCode` 128 + n (137), as a shell would: the Engine API only gives the
  *   exit status of the exec, which cannot be told apart from a program that ran `exit 137`. (The
  *   host executor can tell them apart.)
- * - **files**: readFile and writeFile use the archive API (a one-file tar; owner = the executor's
- *   user, so a file written for uid 1000 belongs to uid 1000); writeFile first resolves symbolic
+ * - **files**: readFile uses the archive API (a one-file tar) as root, and `cat` as any other
+ *   user (the archive API does not read as the exec user); writeFile first resolves symbolic
  *   links (`realpath -m`) so it writes through a link instead of replacing it. The other file
  *   operations run GNU coreutils and findutils (`stat`, `test`, `mkdir`, `find`, `rm`, `mv`,
  *   `realpath`) as the executor's user with `LC_ALL=C`; errors are Node-style
@@ -94,17 +94,28 @@ const MAX_DEFERRED_BYTES = 64 * 1024;
 const WRITE_ATOMIC = 'set -e; if [ "$4" = 1 ]; then mkdir -p -v -m 755 -- "$1"; fi; trap \'rm -f -- "$2"\' EXIT; cat > "$2"; chmod "$5" -- "$2"; mv -f -T -- "$2" "$3"; trap - EXIT';
 
 const READ_BATCH = [
+  // Few programs per read: a path that is not there (its directory searchable) is answered by the
+  // shell's own tests, and a stat or realpath keeps its answer in a variable (the byte count is
+  // the shell's, LC_ALL=C); only files and listings go through a temporary file.
   't=$(mktemp) || exit 3',
   'e="$t.e"',
   'trap \'rm -f "$t" "$e"\' EXIT',
+  'frame() { printf \'%s %s %s\\n%s\' "$1" "$2" "${#3}" "$3"; }',
   'while [ "$#" -ge 2 ]; do',
   '  op=$1; p=$2; shift 2',
+  '  if [ "$op" = exists ]; then',
+  '    if [ -e "$p" ]; then frame exists 0 ""; else frame exists 1 ""; fi',
+  '    continue',
+  '  fi',
+  '  if ! [ -e "$p" ] && ! [ -L "$p" ] && [ -x "${p%/*}/" ]; then',
+  '    frame "$op" 1 "$op: cannot access \'$p\': No such file or directory"',
+  '    continue',
+  '  fi',
   '  case "$op" in',
-  '    stat) stat -c \'%u %g %f %s %.9Y\' -- "$p" >"$t" 2>"$e" ;;',
+  '    stat) if s=$(stat -c \'%u %g %f %s %.9Y\' -- "$p" 2>&1); then frame stat 0 "$s"; else frame stat 1 "$s"; fi; continue ;;',
+  '    realpath) if s=$(realpath -e -- "$p" 2>&1); then frame realpath 0 "$s"; else frame realpath 1 "$s"; fi; continue ;;',
   '    readFile) cat -- "$p" >"$t" 2>"$e" ;;',
   '    readDir) find "${p%/}/" -mindepth 1 -maxdepth 1 -printf \'%f\\0\' >"$t" 2>"$e" ;;',
-  '    realpath) realpath -e -- "$p" >"$t" 2>"$e" ;;',
-  '    exists) test -e "$p" >"$t" 2>"$e" ;;',
   '    *) exit 4 ;;',
   '  esac',
   '  s=$?',
@@ -376,6 +387,9 @@ export class DockerExecutor implements Executor {
   }
 
   private async readFileNow(start: string): Promise<string> {
+    // The archive API reads as root whatever the exec user: another user reads with `cat`, as
+    // itself (a file it may not read is EACCES, as on the host and in a batch).
+    if (!/^(root|0)(:|$)/.test(this.effectiveUser())) return answerReadFile(await this.runTool(['cat', '--', start]), start, this.description);
     let abs = start;
     for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
       const archive = await this.getArchive(abs, 'open');
@@ -768,7 +782,8 @@ export class DockerExecutor implements Executor {
     } catch (err) {
       const status = statusCodeOf(err);
       if (status === 404) throw fileError('ENOENT', syscall, abs, 'no such file or directory', this.description, err);
-      throw fileError('EIO', syscall, abs, messageOf(err), this.description, err);
+      // The engine's message names the cause (a parent that is a file: "not a directory").
+      throw fileError(errnoFromText(messageOf(err)), syscall, abs, messageOf(err), this.description, err);
     }
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));

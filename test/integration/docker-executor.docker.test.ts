@@ -351,6 +351,40 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       expect((await ex.stat('/work/deferred/u/mine'))?.uid).toBe(1000);
     });
 
+    it('prefetch: one exec, and every answer the same as the single read would give (missing, denied, links, files)', async () => {
+      await ex.mkdir('/work/pf/dir/sub', { recursive: true });
+      await ex.writeFile('/work/pf/dir/file', 'two lines\n\n');
+      await ex.writeFile('/work/pf/dir/été', 'ü');
+      await ex.exec('ln', ['-sfn', 'file', '/work/pf/dir/link']);
+      await ex.exec('ln', ['-sfn', 'nowhere', '/work/pf/dir/dangling']);
+      await ex.mkdir('/work/pf/closed/inner', { recursive: true });
+      await ex.writeFile('/work/pf/closed/inner/f', 'x');
+      await ex.exec('chmod', ['700', '/work/pf/closed']);
+      const paths = ['/work/pf/dir', '/work/pf/dir/file', '/work/pf/dir/été', '/work/pf/dir/link', '/work/pf/dir/dangling', '/work/pf/dir/missing',
+        '/work/pf/dir/file/below', '/work/pf/closed/inner/f', '/work/pf/closed/inner', '/work/pf/nope/deeper/x'];
+      const ops = ['stat', 'exists', 'readFile', 'readDir', 'realpath'] as const;
+      for (const who of [ex, asUser]) {
+        const single = await DockerExecutor.connect(box.id, { engine: engine!, user: who === ex ? undefined : '1000' });
+        const batched = await DockerExecutor.connect(box.id, { engine: engine!, user: who === ex ? undefined : '1000' });
+        await batched.prefetch(paths.flatMap((path) => ops.map((op) => ({ op, path }))));
+        const before = batched.cost().roundTrips!;
+        const answer = async (e: DockerExecutor, op: (typeof ops)[number], path: string) => {
+          try {
+            return { value: await (e[op] as (p: string) => Promise<unknown>).call(e, path) };
+          } catch (err) {
+            return { code: (err as NodeJS.ErrnoException).code };
+          }
+        };
+        const fromBatch = [];
+        for (const path of paths) for (const op of ops) fromBatch.push(await answer(batched, op, path));
+        expect(batched.cost().roundTrips! - before).toBe(0); // every answer came from the batch
+        let i = 0;
+        for (const path of paths) {
+          for (const op of ops) expect(fromBatch[i++], `${op} ${path} as ${who === ex ? 'root' : '1000'}`).toEqual(await answer(single, op, path));
+        }
+      }
+    });
+
     it('writeFileAtomic with defer: a write that fails fails the operation that carries it, which does not run', async () => {
       await ex.writeFileAtomic('/work/deferred-bad/missing/x.json', 'x', { defer: true }); // no parents: ENOENT
       const err = await ex.exec('touch', ['/work/ran']).catch((e) => e);
