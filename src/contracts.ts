@@ -114,6 +114,12 @@ export interface Executor {
   /** The environment programs get by default in this place. */
   getEnv(): Promise<Record<string, string>>;
   /**
+   * Optional: a guess of {@link getEnv} that costs nothing (no round trip): the variables known
+   * without asking (a container's own, `HOME` as its user's usual one). Only for choosing what to
+   * learn ahead ({@link prefetch}); never for a decision. `undefined`: no guess.
+   */
+  guessEnv?(): Record<string, string> | undefined;
+  /**
    * Optional (containers): the same place, with programs and file operations run as `user`
    * (`uid[:gid]` or a name). Config `docker.user` uses it.
    */

@@ -9,7 +9,7 @@ import { collectDependencyInputs, computeFingerprint, computeInputDigests } from
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
-import { asidePathFor, defaultToolsDir, statePath } from '../core/paths.js';
+import { asidePathFor, statePath, toolsDirFrom } from '../core/paths.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside, venvDirectory } from '../core/build-aside.js';
 import { factsOf, withFacts } from '../core/setup-facts.js';
@@ -44,7 +44,7 @@ async function copyManagersIn(ctx: ProviderContext, wantsMise: boolean): Promise
  */
 async function hintContainerReads(executor: Executor, options: SetupOptions): Promise<void> {
   if (!executor.prefetch) return;
-  const toolsDir = options.toolsDir ?? (await defaultToolsDir(executor, options.env));
+  const toolsDir = options.toolsDir ?? toolsDirFrom(executor, options.env, executor.guessEnv?.() ?? (await executor.getEnv()));
   const [{ hostToolReads }, { caReads }] = await Promise.all([import('../docker/host-tools.js'), import('../docker/inherit.js')]);
   await executor.prefetch([...(await hostToolReads(toolsDir)), ...caReads(toolsDir, options.env ?? process.env)], { lazy: true });
 }

@@ -146,7 +146,7 @@ const PROJECT_FILES = [
 async function prefetchProjectReads(executor: Executor, dir: string | undefined): Promise<void> {
   if (!executor.prefetch || !dir || !posix.isAbsolute(dir)) return;
   const project = posix.normalize(dir);
-  const home = homeDir(await executor.getEnv());
+  const home = homeDir(executor.guessEnv?.() ?? (await executor.getEnv()));
   const stop = project === home || project.startsWith(`${home}/`) ? home : '/';
   const searched = listSearchDirs(project, stop, posix);
   await executor.prefetch([

@@ -49,9 +49,14 @@ export async function defaultPyenvRoot(executor: Executor, configured?: string):
  * host, from the process environment), else `$XDG_CACHE_HOME/pymgr/tools`, else `~/.cache/pymgr/tools`.
  */
 export async function defaultToolsDir(executor: Executor, env?: Env): Promise<string> {
+  return toolsDirFrom(executor, env, await executor.getEnv());
+}
+
+/** {@link defaultToolsDir} from the executor's environment as given (a guess: Executor.guessEnv). */
+export function toolsDirFrom(executor: Executor, env: Env | undefined, executorEnv: Env): string {
   const fromEnv = (env ?? (executor.kind === 'host' ? process.env : {})).PYMGR_TOOLS_DIR;
   if (fromEnv) return fromEnv;
-  return `${cacheHome(await executor.getEnv())}/pymgr/tools`;
+  return `${cacheHome(executorEnv)}/pymgr/tools`;
 }
 
 /** The directory of pymgr's records inside a venv. */

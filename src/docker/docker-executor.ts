@@ -462,7 +462,9 @@ export class DockerExecutor implements Executor {
       this.hints.push(...reads);
       return;
     }
-    const todo = [...new Map([...this.hints.splice(0), ...reads].map((r) => {
+    // The user's /etc/passwd entry (its home decides paths) comes with the first batch.
+    const passwd: ReadRequest[] = this.reads.passwd.has(this.passwdKey()) ? [] : [{ op: 'readFile', path: '/etc/passwd' }];
+    const todo = [...new Map([...this.hints.splice(0), ...reads, ...passwd].map((r) => {
       const abs = this.absolute(r.path);
       return [`${r.op}\0${abs}`, { op: r.op, abs }] as const;
     })).values()].filter((r) => !this.knows(r.op, r.abs));
@@ -486,6 +488,9 @@ export class DockerExecutor implements Executor {
       const text = f.payload.toString('utf8');
       const asTool: ExecResult = { command: [r.op, r.abs], exitCode: f.status, stdout: f.status === 0 ? text : '', stderr: f.status === 0 ? '' : text, timedOut: false };
       this.learn(r.op, r.abs, (async () => ANSWERS[r.op](asTool, r.abs, this.description))());
+      if (r.op === 'readFile' && r.abs === '/etc/passwd' && f.status === 0 && !this.reads.passwd.has(this.passwdKey())) {
+        this.reads.passwd.set(this.passwdKey(), Promise.resolve(passwdEntry(text, this.passwdKey())));
+      }
     });
   }
 
@@ -554,6 +559,28 @@ export class DockerExecutor implements Executor {
     }
     for (const k of unset) delete out[k];
     return out;
+  }
+
+  /**
+   * {@link Executor.guessEnv}: what {@link getEnv} answers once it is known; before that the
+   * container's variables with `HOME` as the image says, or `/root` for root (its usual home),
+   * or none for another user. For choosing reads to learn ahead only.
+   */
+  guessEnv(): Record<string, string> | undefined {
+    const env: Record<string, string> = {};
+    for (const kv of this.info.env) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    env.PATH ??= DEFAULT_PATH;
+    if (env.HOME === undefined) {
+      if (!/^(root|0)(:|$)/.test(this.effectiveUser())) return undefined;
+      env.HOME = '/root';
+    }
+    const { set, unset } = splitEnv(this.envOverlay);
+    for (const kv of set) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    for (const k of unset) delete env[k];
+    return env;
   }
 
   /**
@@ -726,8 +753,13 @@ export class DockerExecutor implements Executor {
   }
 
   /** The user's /etc/passwd entry, read once per container (a failed read is tried again). */
+  /** The user part of {@link effectiveUser}: the key of its passwd entry. */
+  private passwdKey(): string {
+    return this.effectiveUser().split(':')[0];
+  }
+
   private findPasswdEntry(): Promise<{ uid: number; gid: number; home: string } | undefined> {
-    const userPart = this.effectiveUser().split(':')[0];
+    const userPart = this.passwdKey();
     let known = this.reads.passwd.get(userPart);
     if (!known) {
       known = this.readPasswdEntry(userPart);
@@ -744,12 +776,7 @@ export class DockerExecutor implements Executor {
     } catch {
       return userPart === 'root' || userPart === '0' ? { uid: 0, gid: 0, home: '/root' } : undefined;
     }
-    for (const line of text.split('\n')) {
-      const f = line.split(':');
-      if (f.length < 7) continue;
-      if (f[0] === userPart || f[2] === userPart) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
-    }
-    return undefined;
+    return passwdEntry(text, userPart);
   }
 
   private async findGroupId(name: string): Promise<number | undefined> {
@@ -870,6 +897,16 @@ const ERRNO_TEXT: [RegExp, string][] = [
   [/Too many levels of symbolic links/i, 'ELOOP'],
   [/cannot move .* to a subdirectory of itself|Invalid argument/i, 'EINVAL'],
 ];
+
+/** The entry of `user` (a name or a uid) in the text of /etc/passwd. */
+function passwdEntry(text: string, user: string): { uid: number; gid: number; home: string } | undefined {
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length < 7) continue;
+    if (f[0] === user || f[2] === user) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+  }
+  return undefined;
+}
 
 /** Errors of deferred writes, thrown by the operation that carried them. */
 const deferredWriteFailed = new WeakSet<object>();

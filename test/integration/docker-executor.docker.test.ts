@@ -385,6 +385,25 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       }
     });
 
+    it('guessEnv is only a guess: the home comes from /etc/passwd, learnt with the first batch', async () => {
+      const other = await createTestContainer(engine!);
+      try {
+        const setupEx = await DockerExecutor.connect(other.id, { engine: engine! });
+        await setupEx.exec('sed', ['-i', 's#^root:\\([^:]*\\):0:0:\\([^:]*\\):/root:#root:\\1:0:0:\\2:/srv/roothome:#', '/etc/passwd']);
+        const fresh = await DockerExecutor.connect(other.id, { engine: engine! });
+        expect(fresh.guessEnv()?.HOME).toBe('/root'); // root's usual home: a guess for what to read ahead
+        await fresh.prefetch([{ op: 'stat', path: '/' }]);
+        const before = fresh.cost().roundTrips!;
+        expect((await fresh.getEnv()).HOME).toBe('/srv/roothome'); // the truth, from the batch
+        expect(fresh.cost().roundTrips! - before).toBe(0);
+        expect(fresh.guessEnv()?.HOME).toBe('/root');
+        // Another user without a home in the image: no guess.
+        expect((await DockerExecutor.connect(other.id, { engine: engine!, user: '4321' })).guessEnv()).toBeUndefined();
+      } finally {
+        await other.remove();
+      }
+    });
+
     it('writeFileAtomic with defer: a write that fails fails the operation that carries it, which does not run', async () => {
       await ex.writeFileAtomic('/work/deferred-bad/missing/x.json', 'x', { defer: true }); // no parents: ENOENT
       const err = await ex.exec('touch', ['/work/ran']).catch((e) => e);
