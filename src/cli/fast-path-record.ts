@@ -113,8 +113,12 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
       // Inputs as they are now (a container's executor forgets what it learnt: it must read again),
       // the same plan (no requirement file appeared) and the same content.
       (executor as { forgetLearnt?: () => void }).forgetLearnt?.();
-      // The manager binary the fingerprint looks at: read with the project's files (one batch).
-      if (result.provider.path) await executor.prefetch?.([{ op: 'stat', path: result.provider.path }], { lazy: true });
+      // The manager binary the fingerprint looks at, and the requirement files included from
+      // others (found only once those are read): read with the project's files (one batch).
+      await executor.prefetch?.([
+        ...(result.provider.path ? [{ op: 'stat' as const, path: result.provider.path }] : []),
+        ...(facts?.inputFiles ?? []).flatMap((path) => [{ op: 'readFile' as const, path }, { op: 'stat' as const, path }]),
+      ], { lazy: true });
       const now = await resolveProject({ ...options, onProgress: undefined });
       if (JSON.stringify(now.detection.plan) !== JSON.stringify(detection.plan) || now.detection.python.raw !== result.python.request) return false;
       const current = await computeFingerprint({

@@ -47,7 +47,7 @@ import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat, OutputStream, ReadRequest } from '../contracts.js';
-import { PymgrError } from '../errors.js';
+import { isPymgrError, PymgrError } from '../errors.js';
 import { FrameDemuxer } from './demux-stream.js';
 import {
   describeConnection,
@@ -56,7 +56,7 @@ import {
   type DockerClient,
   type DockerContainer,
 } from './docker-client.js';
-import { findEngine, type FindEngineOptions } from './find-engine.js';
+import { useEngine, type FindEngineOptions } from './find-engine.js';
 import { parseTar } from './tar-archive.js';
 
 export interface DockerExecutorOptions {
@@ -197,12 +197,18 @@ export class DockerExecutor implements Executor {
    * answers, or the container does not exist or is not running.
    */
   static async connect(container: string, options: DockerExecutorOptions = {}): Promise<DockerExecutor> {
-    const client = isDockerClient(options.engine) ? options.engine : await findEngine(options.engine ?? {});
-    const where = describeConnection(client.connection);
+    let client: DockerClient | undefined = isDockerClient(options.engine) ? options.engine : undefined;
     let info: ContainerInfo;
     try {
-      info = await client.getContainer(container).inspect();
+      if (client) info = await client.getContainer(container).inspect();
+      // The inspect is the ping: a found engine that does not answer is looked for again (findEngine).
+      else ({ client, value: info } = await useEngine((options.engine as FindEngineOptions | undefined) ?? {}, (c) => {
+        client = c;
+        return c.getContainer(container).inspect();
+      }));
     } catch (err) {
+      if (isPymgrError(err, 'DOCKER_UNAVAILABLE')) throw err;
+      const where = client ? describeConnection(client.connection) : 'the engine';
       if (statusCodeOf(err) === 404) {
         throw new PymgrError('DOCKER_UNAVAILABLE', `Container "${container}" does not exist on the engine at ${where}`, {
           hint: 'Check the name with `docker ps -a`, or create the container first.',

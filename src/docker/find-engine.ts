@@ -290,6 +290,48 @@ export function firstEngineCandidate(options: Pick<FindEngineOptions, 'engine' |
   return undefined;
 }
 
+/**
+ * The engine for a caller whose first request can serve as the ping: the first strategy's
+ * connection (or the engine found earlier) is used at once for `use`; only when that request
+ * cannot reach it (no HTTP answer: refused, timed out) is the engine looked for as
+ * {@link findEngine} does (pings, the next strategies, DOCKER_UNAVAILABLE listing them) and
+ * `use` asked again there. An answer with an HTTP status (404: no such container) is the
+ * engine's answer, and rejects as it is. One round trip fewer than a ping and then the request.
+ */
+export async function useEngine<T>(options: FindEngineOptions, use: (client: DockerClient) => Promise<T>): Promise<{ client: DockerClient; value: T }> {
+  const ctx = engineContext(options);
+  let first: { connection: EngineConnection; strategy: EngineStrategy } | undefined;
+  if (!options.strategies && !options.connect) {
+    for (const strategy of DEFAULT_ENGINE_STRATEGIES) {
+      try {
+        const connection = strategy.find(ctx);
+        if (connection) first = { connection, strategy };
+      } catch {
+        break; // malformed: findEngine explains
+      }
+      if (first) break;
+    }
+  }
+  if (first) {
+    const key = JSON.stringify(first.connection);
+    const client = await (cache.get(key) ?? connectDockerClient(first.connection, ctx.env));
+    const pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+    try {
+      const value = await withTimeout(use(client), pingTimeoutMs, `no answer within ${pingTimeoutMs} ms`);
+      if (!cache.has(key)) {
+        client.foundBy = first.strategy.why?.(ctx) ?? first.strategy.name;
+        cache.set(key, Promise.resolve(client));
+      }
+      return { client, value };
+    } catch (err) {
+      if (typeof (err as { statusCode?: unknown })?.statusCode === 'number') throw err;
+      cache.delete(key);
+    }
+  }
+  const client = await findEngine(options);
+  return { client, value: await use(client) };
+}
+
 /** Forget engines found earlier (tests; or after the engine restarted elsewhere). */
 export function forgetEngines(): void {
   cache.clear();

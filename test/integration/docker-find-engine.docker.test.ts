@@ -3,12 +3,13 @@
  * platform); the second needs the real engine at /var/run/docker.sock.
  */
 import { describe, expect, it } from 'vitest';
-import type { DockerClient, EngineConnection } from '../../src/docker/docker-client.js';
+import { statusCodeOf, type DockerClient, type EngineConnection } from '../../src/docker/docker-client.js';
 import {
   dockerHostStrategy,
   findEngine,
   forgetEngines,
   parseEngineAddress,
+  useEngine,
   type EngineAttempt,
 } from '../../src/docker/find-engine.js';
 import { isPymgrError, type PymgrError } from '../../src/errors.js';
@@ -203,6 +204,23 @@ describe.skipIf(!hasDocker)('findEngine with the real engine', () => {
     const client = await findEngine({ env: { DOCKER_HOST: 'unix:///var/run/docker.sock' }, cache: false });
     await client.ping();
     expect(client.connection).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock' });
+  });
+
+  it('useEngine: the first request is the ping (one round trip); a dead engine is looked for and explained as findEngine does', async () => {
+    forgetEngines();
+    const env = { HOME: '/nonexistent' };
+    const { client, value } = await useEngine({ env }, (c) => c.ping().then(() => 'answered'));
+    expect(value).toBe('answered');
+    expect(client.traffic.operations).toBe(1); // no ping of its own before the request
+    expect(client.foundBy).toBeTruthy();
+    expect((await useEngine({ env }, async (c) => c)).client).toBe(client); // found once, kept
+    // An answer with a status is the engine's answer: it rejects as it is, nothing else is tried.
+    const notFound = await useEngine({ env }, (c) => c.getContainer('pymgr-test-no-such-container').inspect()).catch((e) => e);
+    expect(statusCodeOf(notFound)).toBe(404);
+    // No answer at all: findEngine's search and its DOCKER_UNAVAILABLE, naming what was tried.
+    const dead = await failure(useEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' } }, (c) => c.ping()));
+    expect(dead.code).toBe('DOCKER_UNAVAILABLE');
+    expect(dead.message).toContain('DOCKER_HOST (unix:///nonexistent.sock)');
   });
 
   it('uses an explicit unix:// setting', async () => {
