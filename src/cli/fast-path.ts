@@ -14,13 +14,12 @@
  * the isolation checks again, including the files signature of its last full verification (a
  * module file removed since is caught). Anything else: `undefined`, and the caller runs the full setup.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
 import type { DetectResult, SetupResult } from '../types.js';
-import { mergeEnv } from '../executor/env.js';
+import { runCheckCommand } from './early-check.js';
 import { pymgrCacheDir, statePath } from '../core/paths.js';
 import { inspectVenv } from '../core/verify.js';
 import { redact } from '../redact.js';
@@ -193,16 +192,14 @@ export function tryQuickDetect(key: QuickKeyInput): DetectResult | undefined {
   }
 }
 
-/** A minimal host executor for the one interpreter start of the fast path (node:child_process only). */
+/**
+ * A minimal host executor for the one interpreter start of the fast path (node:child_process
+ * only): the program bin/pymgr.mjs already started from the hint when it is this one
+ * (src/cli/early-check.ts), else a start of its own.
+ */
 const spawnOnly: Pick<Executor, 'exec'> = {
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const env = mergeEnv(process.env, options.env);
-    return new Promise((resolvePromise) => {
-      execFile(file, [...args], { env: env as NodeJS.ProcessEnv, timeout: options.timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;
-        resolvePromise({ command: [file, ...args], exitCode: code, stdout, stderr, timedOut: !!(err as { killed?: boolean } | null)?.killed });
-      });
-    });
+    return runCheckCommand({ file, args: [...args], env: options.env, timeoutMs: options.timeoutMs });
   },
 };
 
