@@ -8,6 +8,7 @@
 //   warm:  the same project again, nothing changed
 //          pymgr:  pymgr setup <dir>
 //          floor:  node -e 0  +  <venv>/bin/python -c pass   (one Node start and one interpreter start)
+//          and the same for an env pyenv built (provider: pyenv in its .pymgrrc.json), when pyenv is here
 //          also:   uv pip install --python <venv> -r requirements.txt on the satisfied env
 //   update: a 60-package env (local wheels, offline) gets one more requirement
 //          pymgr:  pymgr setup <dir> --provider uv --offline --find-links <wheels>  (updated in place,
@@ -185,6 +186,9 @@ function benchHost() {
     upd.snapshot.push(run('cp', ['-a', '-l', join(pdir, '.venv'), copy]).ms + run('rm', ['-rf', copy]).ms);
   }
 
+  // The same warm no-op for an env pyenv built (when pyenv is here): its own floor, measured alongside.
+  const pyenvWarm = benchPyenvWarm();
+
   const floor = median(warm.node) + median(warm.python);
   console.log(`pymgr benchmark — fixture ${FIXTURE}, ${RUNS} cold runs, ${RUNS * 2} warm runs, uv ${first.provider.version}, Python ${first.python.version}`);
   console.log('');
@@ -195,6 +199,14 @@ function benchHost() {
   console.log(`warm  pymgr setup (no-op)              ${f(median(warm.pymgr))}`);
   console.log(`warm  floor: node -e 0 + python start  ${f(floor)}   (${median(warm.node).toFixed(0)} + ${median(warm.python).toFixed(0)})`);
   console.log(`      ratio pymgr / floor              ${ratio(median(warm.pymgr), floor)}   (goal <= 1.2x)`);
+  if (pyenvWarm) {
+    const pyFloor = median(pyenvWarm.node) + median(pyenvWarm.python);
+    console.log(`warm  pymgr setup (no-op), pyenv env   ${f(median(pyenvWarm.pymgr))}`);
+    console.log(`warm  floor for it                     ${f(pyFloor)}   (${median(pyenvWarm.node).toFixed(0)} + ${median(pyenvWarm.python).toFixed(0)})`);
+    console.log(`      ratio pymgr / floor              ${ratio(median(pyenvWarm.pymgr), pyFloor)}   (goal <= 1.2x)`);
+  } else {
+    console.log('warm  pyenv env: skipped (no pyenv with a Python 3 here)');
+  }
   console.log(`warm  uv pip install -r (satisfied)    ${f(median(warm.uvPip))}`);
   console.log(`      ratio pymgr / uv pip install     ${ratio(median(warm.pymgr), median(warm.uvPip))}`);
   console.log('');
@@ -210,6 +222,31 @@ function benchHost() {
   console.log('');
 }
 
+
+/** The warm no-op of an env pyenv built (the fixture, from PyPI through pip), against node -e 0 + its interpreter. */
+function benchPyenvWarm() {
+  const hasPyenv = spawnSync('pyenv', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!hasPyenv) return undefined;
+  const dir = freshCopy();
+  // The provider in the project's config: a plain `pymgr setup <dir>` is what takes the fast path.
+  writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ provider: 'pyenv' }));
+  const made = spawnSync(process.execPath, [pymgr, 'setup', dir, '--json'], { encoding: 'utf8' });
+  if (made.status !== 0) {
+    process.stderr.write(`bench: the pyenv env could not be made, row skipped:\n${made.stdout}${made.stderr}\n`);
+    return undefined;
+  }
+  const out = { pymgr: [], node: [], python: [] };
+  const venvPython = join(dir, '.venv', 'bin', 'python');
+  for (let i = 0; i < RUNS * 2; i++) {
+    const p = run(process.execPath, [pymgr, 'setup', dir, '--json']);
+    const o = JSON.parse(p.stdout);
+    if (o.venv.action !== 'reused' || o.provider.name !== 'pyenv') throw new Error('warm pyenv run was not a no-op of the pyenv env');
+    out.pymgr.push(p.ms);
+    out.node.push(run(process.execPath, ['-e', '0']).ms);
+    out.python.push(run(venvPython, ['-c', 'pass']).ms);
+  }
+  return out;
+}
 
 /** detect() over 1,000 small projects in one process, and one `pymgr detect` against `node -e 0`. */
 async function benchDetect() {
