@@ -46,7 +46,8 @@ async function hintContainerReads(executor: Executor, options: SetupOptions): Pr
   if (!executor.prefetch) return;
   const toolsDir = options.toolsDir ?? toolsDirFrom(executor, options.env, executor.guessEnv?.() ?? (await executor.getEnv()));
   const [{ hostToolReads }, { caReads }] = await Promise.all([import('../docker/host-tools.js'), import('../docker/inherit.js')]);
-  await executor.prefetch([...(await hostToolReads(toolsDir)), ...caReads(toolsDir, options.env ?? process.env)], { lazy: true });
+  const tools = options.copyHostTools === false ? [] : await hostToolReads(toolsDir);
+  await executor.prefetch([...tools, ...caReads(toolsDir, options.env ?? process.env)], { lazy: true });
 }
 
 /**

@@ -142,7 +142,7 @@ interface ReadStore {
   landing?: Promise<void>;
 }
 interface DeferredWrite {
-  /** The user it is written as (`''`: the container's own). */
+  /** The user it is written as (see DockerExecutor.userKey). */
   user: string;
   dir: string;
   tmp: string;
@@ -242,14 +242,14 @@ export class DockerExecutor implements Executor {
   private async execNow(file: string, args: readonly string[], options: ExecOptions = {}, carry = true): Promise<ExecResult> {
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, file);
-    const user = options.user ?? this.user;
-    // Deferred writes go first, in this program's exec (after any another carrier took).
+    // Deferred writes go first, in this program's exec, after those another carrier took have landed.
     let carried: DeferredWrite[] = [];
     let landed: (() => void) | undefined;
     if (carry) {
-      await this.reads.landing;
-      const who = user ?? '';
+      const who = this.userKey(options.user ?? this.user);
       while (this.reads.pending.length > 0 && this.reads.pending[0].user !== who) await this.flushAs(this.reads.pending[0].user);
+      for (let seen: Promise<void> | undefined; seen !== this.reads.landing; ) await (seen = this.reads.landing);
+      // From here to the new landing, nothing awaits: no other carrier can come between.
       const n = this.reads.pending.findIndex((w) => w.user !== who);
       carried = this.reads.pending.splice(0, n === -1 ? this.reads.pending.length : n);
       if (carried.length) this.reads.landing = new Promise<void>((resolve) => (landed = resolve));
@@ -263,9 +263,14 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  /** Run a program as `user` that does nothing but carry that user's deferred writes. */
+  /** Run a program as `user` (a {@link userKey}) that does nothing but carry that user's deferred writes. */
   private async flushAs(user: string): Promise<void> {
-    await this.execNow('true', [], { user: user || this.info.user || 'root', env: { LC_ALL: 'C' } });
+    await this.execNow('true', [], { user, env: { LC_ALL: 'C' } });
+  }
+
+  /** Who a program runs as, named one way: the user asked for, else the container's, else root. */
+  private userKey(user: string | undefined): string {
+    return user || this.info.user || 'root';
   }
 
   private async execCarrying(file: string, args: readonly string[], options: ExecOptions, carried: DeferredWrite[]): Promise<ExecResult> {
@@ -439,7 +444,7 @@ export class DockerExecutor implements Executor {
     const mode = (options.mode ?? 0o644).toString(8);
     if (options.defer && Buffer.byteLength(content) <= MAX_DEFERRED_BYTES && !content.includes('\0')) {
       this.forgetReads([abs, tmp, dir]);
-      this.reads.pending.push({ user: this.user ?? '', dir, tmp, target: abs, parents: !!options.parents, mode, content });
+      this.reads.pending.push({ user: this.userKey(this.user), dir, tmp, target: abs, parents: !!options.parents, mode, content });
       return;
     }
     // Not a carrier: a write of its own (a lock's refresh on a timer must not take the main flow's writes).
@@ -474,7 +479,8 @@ export class DockerExecutor implements Executor {
       const abs = this.absolute(r.path);
       return [`${r.op}\0${abs}`, { op: r.op, abs }] as const;
     })).values()].filter((r) => !this.knows(r.op, r.abs));
-    if (todo.length === 0) return;
+    // Nothing to read, but writes held back: the batch still runs, to carry them (it is the next operation).
+    if (todo.length === 0 && this.reads.pending.length === 0) return;
     const generation = this.reads.generation;
     let res: ExecResult;
     try {
@@ -745,7 +751,7 @@ export class DockerExecutor implements Executor {
   }
 
   private effectiveUser(): string {
-    return this.user || this.info.user || 'root';
+    return this.userKey(this.user);
   }
 
   /** {@link Executor.placeId}: the engine and the container's full id. */

@@ -349,6 +349,21 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       await asUser.writeFileAtomic('/work/deferred/u/mine', 'x', { defer: true });
       expect(await asUser.exists('/work/deferred/u/mine')).toBe(true);
       expect((await ex.stat('/work/deferred/u/mine'))?.uid).toBe(1000);
+      // A prefetch with nothing to read still carries them (it is the next operation).
+      await ex.writeFileAtomic('/work/deferred/by-prefetch', 'p', { defer: true });
+      await ex.prefetch([]);
+      const other = await DockerExecutor.connect(box.id, { engine: engine! });
+      expect(await other.readFile('/work/deferred/by-prefetch')).toBe('p');
+      // Another user's program, on an executor sharing what this one holds (asUser): root's write
+      // is made first, as root, then the program runs as its user.
+      const user = await ex.asUser('1000');
+      await ex.writeFileAtomic('/work/deferred/u/root-owned', 'r', { defer: true });
+      expect((await user.exec('cat', ['/work/deferred/u/root-owned'])).stdout).toBe('r');
+      expect((await ex.stat('/work/deferred/u/root-owned'))?.uid).toBe(0);
+      // And the other way round.
+      await user.writeFileAtomic('/work/deferred/u/user-owned', 'u', { defer: true });
+      expect((await ex.exec('cat', ['/work/deferred/u/user-owned'])).stdout).toBe('u');
+      expect((await ex.stat('/work/deferred/u/user-owned'))?.uid).toBe(1000);
     });
 
     it('prefetch: one exec, and every answer the same as the single read would give (missing, denied, links, files)', async () => {
