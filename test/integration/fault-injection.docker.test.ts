@@ -1,0 +1,97 @@
+/**
+ * Fault injection in a container (real engine, the built CLI, the host's uv copied in, local
+ * wheels): kill -9 of pymgr at random moments of `pymgr setup --docker` — updates in place (a
+ * requirement added) and rebuilds (one dropped). In a container the state file and the lock's
+ * owner are written with the next exec (deferred writes, src/docker/docker-executor.ts), so a
+ * kill between a write and its carrier must leave the env as if the write had not been asked
+ * for. After every kill, once the programs the killed setup started in the container have ended:
+ * `env` says ready or outdated, never a false ready (every package of a ready env imports from
+ * it), and the following setup ends verified.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerExecutor } from '../../src/docker/docker-executor.js';
+import { copyHostTools } from '../../src/docker/host-tools.js';
+import { cliJson, killGroup, makeWheelhouse, requirementsProject, startCli } from '../helpers/aside.js';
+import { createTestContainer, ensureBaseImage, findTestEngine, type TestContainer } from '../helpers/docker.js';
+import { cleanupTemp } from '../helpers/project.js';
+import { findUv, requireTool } from '../helpers/tools.js';
+
+const engine = await findTestEngine();
+const hasDocker = requireTool('Docker engine', engine);
+const hasUv = requireTool('uv', findUv());
+
+const PROJECT = '/work/project';
+
+describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engine, built CLI)', () => {
+  let box: TestContainer;
+  let ex: DockerExecutor;
+  let dir: string;
+
+  beforeAll(async () => {
+    await ensureBaseImage(engine!);
+    const wheels = makeWheelhouse();
+    dir = requirementsProject();
+    box = await createTestContainer(engine!, { binds: [`${dir}:${PROJECT}`, `${wheels}:/wheels:ro`] });
+    ex = await DockerExecutor.connect(box.id, { engine: engine! });
+    const tools = await copyHostTools(ex, { mise: false });
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ ...tools.config, provider: 'uv', index: { offline: true, findLinks: ['/wheels'] } }));
+  });
+  afterAll(async () => {
+    await box?.remove();
+    cleanupTemp();
+  });
+
+  /** Wait until no program the killed setup started is left in the container (an exec outlives its client). */
+  async function settled(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const ps = await ex.exec('ps', ['-eo', 'args'], { readOnly: true });
+      if (!/bin\/uv |\.venv\/bin\/python|pymgr-write-failed|n=\$1; shift/.test(ps.stdout)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('programs of the killed setup still run in the container after 10 s');
+  }
+
+  it('20+ kill -9 trials at random moments: never a false ready, the next setup ends verified', async () => {
+    const seed = Number(process.env.PYMGR_FAULT_SEED ?? Date.now() % 100000);
+    let x = seed;
+    const random = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const setupArgs = ['setup', PROJECT, '--docker', box.name];
+    const first = await cliJson(setupArgs);
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    let reqs = ['alpha==1.0', 'beta==1.0'];
+    let landed = 0;
+    let span = 1200;
+    const log: string[] = [];
+    for (let i = 0; landed < 20 && i < 48; i++) {
+      const next = reqs.includes('gamma==1.0') ? ['alpha==1.0', 'beta==1.0'] : [...reqs, 'gamma==1.0'];
+      writeFileSync(join(dir, 'requirements.txt'), next.join('\n') + '\n');
+      const delay = Math.floor(random() * 0.95 * span);
+      const cli = startCli(setupArgs);
+      await new Promise((r) => setTimeout(r, delay));
+      killGroup(cli.child);
+      const code = await cli.done;
+      if (code === null) landed++;
+      const where = `trial ${i} (seed ${seed}, kill at ${delay} of ${span} ms, ${reqs.join(' ')} → ${next.join(' ')}, exit ${code})`;
+      log.push(where);
+      await settled();
+
+      const env = await cliJson(['env', PROJECT, '--docker', box.name]);
+      expect(['ready', 'outdated'], `${where}: ${env.stdout}${env.stderr}`).toContain(env.json?.state);
+      // Ready: every package it was asked for imports from the venv. Outdated: the previous env still works.
+      const wanted = (env.json.state === 'ready' ? next : reqs).map((r) => r.split('==')[0]);
+      const imp = await ex.exec(`${PROJECT}/.venv/bin/python`, ['-c', `import sys, ${wanted.join(', ')}; assert all(m.__file__.startswith(sys.prefix) for m in (${wanted.join(', ')},))`]);
+      expect(imp.exitCode, `${where}: ${env.json.state} but ${imp.stderr}`).toBe(0);
+
+      const t0 = Date.now();
+      const again = await cliJson(setupArgs);
+      expect(again.code, `${where}: ${again.stdout}${again.stderr}`).toBe(0);
+      expect(again.json.isolation.verified).toBe(true);
+      if (again.json.venv.action !== 'reused') span = Math.max(400, Date.now() - t0);
+      reqs = next;
+    }
+    process.stderr.write(`fault injection in a container: ${log.length} trials (seed ${seed}), ${landed} killed mid-setup\n`);
+    expect(landed, log.join('\n')).toBeGreaterThanOrEqual(20);
+  }, 400_000);
+});
