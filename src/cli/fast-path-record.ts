@@ -67,7 +67,7 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     const venvPath = result.venv.path;
     // What the setup itself resolved and verified, when it says (else read and resolved again).
     const facts = factsOf(result);
-    const fingerprint = facts ? facts.fingerprint : await readyFingerprint(executor, venvPath);
+    const fingerprint = facts?.fingerprint ?? (await readyFingerprint(executor, venvPath));
     if (fingerprint === undefined) return;
     const { projectDir, detection, resolved, ctx } = facts?.resolution ?? (await resolveProject({ ...options, onProgress: undefined }));
     const { config } = resolved;
@@ -174,7 +174,8 @@ export async function recordDetect(key: QuickKeyInput, options: CommonOptions, r
   try {
     const executor = executorOf(options);
     if (executor.kind !== 'host') return;
-    const { projectDir, detection, resolved, ctx } = await resolveProject({ ...options, onProgress: undefined });
+    // What detect() resolved, when it says (else resolved again).
+    const { projectDir, detection, resolved, ctx } = factsOf(result)?.resolution ?? (await resolveProject({ ...options, onProgress: undefined }));
     if (isScriptConfig(resolved.file)) return;
     const env = await executor.getEnv();
     const p = (f: string) => `${projectDir}/${f}`;

@@ -105,6 +105,8 @@ v = sys.version_info
 version = "%d.%d.%d" % v[:3] + ("" if v.releaselevel == "final" else {"alpha": "a", "beta": "b", "candidate": "rc"}[v.releaselevel] + str(v.serial))
 def q(s):
     # A JSON string, without importing json (a warm no-op pays for every import).
+    if not s or ('"' not in s and "\\" not in s and min(s) >= " "):
+        return '"' + s + '"'  # nothing to escape (the usual path): no loop over the characters
     out = []
     for ch in s:
         c = ord(ch)
@@ -136,9 +138,7 @@ for entry in sys.path if want else []:
         items = os.listdir(d)
     except OSError:
         continue
-    for item in items:
-        if not (item.endswith(".dist-info") or item.endswith(".egg-info")):
-            continue
+    for item in [i for i in items if i.endswith((".dist-info", ".egg-info"))]:
         name, _, rest = item.rsplit(".", 1)[0].partition("-")
         n = norm(name)
         if n in want and n not in found:
