@@ -185,9 +185,41 @@ export interface DockerClient {
 
 type Dockerode = import('dockerode');
 
+/**
+ * dockerode, with two of the modules it loads up front deferred until they are used: BuildKit
+ * sessions (`dockerode/lib/session.js`: gRPC and protobuf) and docker-modem's own SSH
+ * (`docker-modem/lib/ssh.js`: ssh2). pymgr uses neither (its SSH engines go through
+ * ssh-transport.ts), and loading them costs every command that talks to an engine about 40 ms.
+ * Each is replaced in the module cache by a function that loads the real module on its first
+ * call and hands the call on; anything else dockerode does is unchanged.
+ */
+async function loadDockerode(): Promise<typeof import('dockerode')> {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const { dirname, join } = await import('node:path');
+  const lib = dirname(require.resolve('dockerode')); // dockerode/lib/docker.js
+  const modem = dirname(require.resolve('docker-modem', { paths: [lib] })); // docker-modem/lib/modem.js, as dockerode finds it
+  deferModule(require, join(lib, 'session.js'));
+  deferModule(require, join(modem, 'ssh.js'));
+  return (await import('dockerode')).default;
+}
+
+/** Put a stand-in for the CommonJS module at `path` (a function) that loads it on its first call. */
+function deferModule(require: NodeJS.Require, path: string): void {
+  if (require.cache[path]) return;
+  const real = () => {
+    if (require.cache[path] === stub) delete require.cache[path];
+    return require(path) as (...args: unknown[]) => unknown;
+  };
+  const stub = { id: path, filename: path, loaded: true, children: [], paths: [], exports: function deferred(this: unknown, ...args: unknown[]) {
+    return real().apply(this, args);
+  } } as unknown as NodeJS.Module;
+  require.cache[path] = stub;
+}
+
 /** Connect a {@link DockerClient} to `connection` (loads dockerode on first use). Does not ping. */
 export async function connectDockerClient(connection: EngineConnection, env: Record<string, string | undefined> = process.env): Promise<DockerClient> {
-  const { default: Docker } = await import('dockerode');
+  const Docker = await loadDockerode();
   let options: import('dockerode').DockerOptions;
   if (connection.kind === 'ssh') {
     const { createSshAgent } = await import('./ssh-transport.js');

@@ -13,8 +13,13 @@ import {
   type EngineAttempt,
 } from '../../src/docker/find-engine.js';
 import { isPymgrError, type PymgrError } from '../../src/errors.js';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { findTestEngine } from '../helpers/docker.js';
-import { requireTool } from '../helpers/tools.js';
+import { repoRoot, requireTool } from '../helpers/tools.js';
+
+const execFileP = promisify(execFile);
 
 async function failure(promise: Promise<unknown>): Promise<PymgrError> {
   const err = await promise.then(
@@ -221,6 +226,25 @@ describe.skipIf(!hasDocker)('findEngine with the real engine', () => {
     const dead = await failure(useEngine({ env: { DOCKER_HOST: 'unix:///nonexistent.sock' } }, (c) => c.ping()));
     expect(dead.code).toBe('DOCKER_UNAVAILABLE');
     expect(dead.message).toContain('DOCKER_HOST (unix:///nonexistent.sock)');
+  });
+
+  it('talking to an engine loads neither gRPC (BuildKit sessions) nor ssh2 (docker-modem\'s SSH); either loads when used', async () => {
+    // A process of its own: a clean module cache.
+    const script = `
+      import { createRequire } from 'node:module';
+      import { dirname, join } from 'node:path';
+      const require = createRequire(${JSON.stringify(join(repoRoot, 'package.json'))});
+      const { connectDockerClient } = await import(${JSON.stringify(join(repoRoot, 'src', 'docker', 'docker-client.ts'))});
+      const client = await connectDockerClient({ kind: 'unix', socketPath: '/var/run/docker.sock' });
+      await client.ping();
+      const loaded = (s) => Object.keys(require.cache).some((k) => k.includes(s));
+      const before = { grpc: loaded('/@grpc/'), protobuf: loaded('/protobufjs/'), ssh2: loaded('/ssh2/'), dockerode: loaded('/dockerode/') };
+      const modemLib = dirname(require.resolve('docker-modem', { paths: [dirname(require.resolve('dockerode'))] }));
+      const agent = require(join(modemLib, 'ssh.js'))({ host: '127.0.0.1' });
+      console.log(JSON.stringify({ before, after: { ssh2: loaded('/ssh2/'), agent: typeof agent.createConnection } }));
+    `;
+    const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot });
+    expect(JSON.parse(stdout)).toEqual({ before: { grpc: false, protobuf: false, ssh2: false, dockerode: true }, after: { ssh2: true, agent: 'function' } });
   });
 
   it('uses an explicit unix:// setting', async () => {
