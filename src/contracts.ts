@@ -109,6 +109,8 @@ export interface Executor {
    * env is worked on); elsewhere the write is made at once.
    */
   writeFileAtomic?(path: string, content: string, options?: { mode?: number; parents?: boolean; defer?: boolean }): Promise<void>;
+  /** Optional: make the writes held back by `defer` now (nothing when there are none); rejects as they would. */
+  flush?(): Promise<void>;
   /** Canonical path with links resolved; rejects when it does not exist. */
   realpath(path: string): Promise<string>;
   /** The environment programs get by default in this place. */
@@ -131,7 +133,9 @@ export interface Executor {
    * runs a program, or half a minute has passed. Best effort: changes nothing and never rejects (what
    * could not be learnt is simply read when asked).
    * With `lazy`, nothing is read now: the reads are kept and learnt with this executor's next
-   * prefetch (no round trip of their own), for a caller that knows more reads are coming.
+   * prefetch (no round trip of their own), for a caller that knows more reads are coming; a
+   * container also makes them in the exec of its next `mkdir` without `recursive`, right after
+   * the directory is made (a lock, then what it guards), learnt only when that call made it.
    */
   prefetch?(reads: readonly ReadRequest[], options?: { lazy?: boolean }): Promise<void>;
   /**

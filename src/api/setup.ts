@@ -106,23 +106,25 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const files = config.verify.deep ? 'deep' : 'full';
   const venv: VenvTarget = { path: venvPath, python: `${venvPath}/bin/python` };
 
+  // What the next steps read of the env and of the manager's files: asked for now, lazily, so a
+  // container makes them in the lock's own exec, right after taking it (else in one batch below).
+  const envReads = [
+    ...(executor.prefetch ? ((await provider.plannedReads?.(ctx)) ?? []) : []),
+    { op: 'stat' as const, path: venvPath },
+    { op: 'realpath' as const, path: venvPath },
+    { op: 'stat' as const, path: asidePathFor(venvPath) },
+    { op: 'readFile' as const, path: statePath(venvPath) },
+    { op: 'readDir' as const, path: venvPath },
+    { op: 'readDir' as const, path: `${venvPath}/lib` },
+  ];
+  await executor.prefetch?.(envReads, { lazy: true });
   const lock = await acquireEnvLock(executor, venvPath, {
     timeoutMs: options.lockTimeoutMs,
     signal: options.signal,
     onWait: (holder, wait) => ctx.progress({ step: 'lock', message: `waiting for another setup of ${venvPath} (${holder}, holding it for ${Math.round(wait.heldMs / 1000)} s)`, wait }),
   });
   try {
-    // What the next steps read of the env and of the manager's files, learnt in one go (a container: one exec).
-    const ahead = executor.prefetch ? ((await provider.plannedReads?.(ctx)) ?? []) : [];
-    await executor.prefetch?.([
-      ...ahead,
-      { op: 'stat', path: venvPath },
-      { op: 'realpath', path: venvPath },
-      { op: 'stat', path: asidePathFor(venvPath) },
-      { op: 'readFile', path: statePath(venvPath) },
-      { op: 'readDir', path: venvPath },
-      { op: 'readDir', path: `${venvPath}/lib` },
-    ]);
+    await executor.prefetch?.(envReads); // nothing left to read when the lock's exec made them
     // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
     const venvDir = await venvDirectory(executor, venvPath); // learnt by the prefetch
     const recovered = await recoverAside(executor, venvPath);
@@ -239,6 +241,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       assertIsolated(report, venvPath);
       await record('ready');
       after = await listDistributions(executor, venvPath, python.version);
+      await executor.flush?.(); // the state written here, inside the try (the listing usually carried it)
     } catch (err) {
       // Put the previous env back; when that fails too (the container was stopped), the step that
       // failed first is still the error, and the next setup recovers the env from its sibling.

@@ -125,6 +125,17 @@ const READ_BATCH = [
   'done',
   'printf \'end\\n\'',
 ].join('\n');
+/**
+ * `sh -c MKDIR_THEN_READ <READ_BATCH> <mode or ''> <dir> <op path>...`: make the directory (not its
+ * parents; an existing one is EEXIST) and, only when this made it, run READ_BATCH over the reads:
+ * `mkdir-ok` and the frames, or `mkdir-failed` and mkdir's error.
+ */
+const MKDIR_THEN_READ = [
+  'batch=$0; mode=$1; dir=$2; shift 2',
+  'if [ -n "$mode" ]; then m=$(mkdir -m "$mode" -- "$dir" 2>&1); else m=$(mkdir -- "$dir" 2>&1); fi || { printf \'mkdir-failed\\n%s\' "$m"; exit 0; }',
+  'printf \'mkdir-ok\\n\'',
+  'exec /bin/sh -c "$batch" sh "$@"',
+].join('\n');
 /** How long a read is believed when nothing this executor did could have changed it. */
 const READ_TTL_MS = 30_000;
 /** Errors worth remembering (the answer, not a hiccup of the engine). */
@@ -467,20 +478,19 @@ export class DockerExecutor implements Executor {
     return this.remembered('stat', abs, async () => answerStat(await this.runTool(['stat', '-c', '%u %g %f %s %.9Y', '--', abs]), abs, this.description));
   }
 
+  /** {@link Executor.flush}: the writes held back, made now (one exec; none when there are none). */
+  async flush(): Promise<void> {
+    if (this.reads.pending.length) await this.execNow('true', [], { env: { LC_ALL: 'C' } });
+  }
+
   /** Learn many reads in one exec (see the class comment); best effort, never rejects. */
   async prefetch(reads: readonly ReadRequest[], options: { lazy?: boolean } = {}): Promise<void> {
     if (options.lazy) {
       this.hints.push(...reads);
       return;
     }
-    // The user's /etc/passwd entry (its home decides paths) comes with the first batch.
-    const passwd: ReadRequest[] = this.reads.passwd.has(this.passwdKey()) ? [] : [{ op: 'readFile', path: '/etc/passwd' }];
-    const todo = [...new Map([...this.hints.splice(0), ...reads, ...passwd].map((r) => {
-      const abs = this.absolute(r.path);
-      return [`${r.op}\0${abs}`, { op: r.op, abs }] as const;
-    })).values()].filter((r) => !this.knows(r.op, r.abs));
-    // Nothing to read, but writes held back: the batch still runs, to carry them (it is the next operation).
-    if (todo.length === 0 && this.reads.pending.length === 0) return;
+    const todo = this.readsToMake(reads);
+    if (todo.length === 0) return;
     const generation = this.reads.generation;
     let res: ExecResult;
     try {
@@ -490,10 +500,27 @@ export class DockerExecutor implements Executor {
       return;
     }
     if (res.exitCode !== 0 || generation !== this.reads.generation) return;
+    this.learnBatch(todo, res.stdout);
+  }
+
+  /**
+   * `reads` and what was asked for lazily (taken), once each, absolute, without what is known;
+   * the user's /etc/passwd entry (its home decides paths) until it is known.
+   */
+  private readsToMake(reads: readonly ReadRequest[]): Array<{ op: ReadRequest['op']; abs: string }> {
+    const passwd: ReadRequest[] = this.reads.passwd.has(this.passwdKey()) ? [] : [{ op: 'readFile', path: '/etc/passwd' }];
+    return [...new Map([...this.hints.splice(0), ...reads, ...passwd].map((r) => {
+      const abs = this.absolute(r.path);
+      return [`${r.op}\0${abs}`, { op: r.op, abs }] as const;
+    })).values()].filter((r) => !this.knows(r.op, r.abs));
+  }
+
+  /** Learn the answers of a READ_BATCH run over `todo` from its output (nothing when they do not add up). */
+  private learnBatch(todo: Array<{ op: ReadRequest['op']; abs: string }>, stdout: string): void {
     // Output that was not UTF-8 (a file in another encoding) cannot be framed by byte counts once
     // decoded: learn nothing from it (those reads are made one by one when asked).
-    if (res.stdout.includes('\uFFFD')) return;
-    const frames = parseReadFrames(Buffer.from(res.stdout, 'utf8'), todo.length);
+    if (stdout.includes('\uFFFD')) return;
+    const frames = parseReadFrames(Buffer.from(stdout, 'utf8'), todo.length);
     if (!frames || frames.some((f, i) => f.op !== todo[i].op)) return;
     todo.forEach((r, i) => {
       const f = frames[i];
@@ -529,10 +556,25 @@ export class DockerExecutor implements Executor {
       if (made.length) this.forgetReads(made);
       return r.stdout.trim() !== '';
     }
-    const r = await this.runTool(['mkdir', ...modeArgs, '--', abs]);
-    if (r.exitCode === 0) return true;
-    if (errnoFromText(r.stderr) === 'EEXIST') return false;
-    throw toolError(r, 'mkdir', abs, this.description);
+    // Reads asked for lazily ride along: made right after a directory this call made (what a lock
+    // guards is read under it), learnt only then; otherwise kept for the next batch.
+    const hints = this.hints.length ? this.readsToMake([]) : [];
+    if (hints.length === 0) {
+      const r = await this.runTool(['mkdir', ...modeArgs, '--', abs]);
+      if (r.exitCode === 0) return true;
+      if (errnoFromText(r.stderr) === 'EEXIST') return false;
+      throw toolError(r, 'mkdir', abs, this.description);
+    }
+    const r = await this.runTool(['/bin/sh', '-c', MKDIR_THEN_READ, READ_BATCH, options.mode === undefined ? '' : options.mode.toString(8), abs, ...hints.flatMap((h) => [h.op, h.abs])]);
+    if (r.stdout.startsWith('mkdir-ok\n')) {
+      this.forgetReads([abs]);
+      if (r.exitCode === 0) this.learnBatch(hints, r.stdout.slice('mkdir-ok\n'.length));
+      return true;
+    }
+    this.hints.push(...hints.map((h) => ({ op: h.op, path: h.abs })));
+    const why = r.stdout.startsWith('mkdir-failed\n') ? r.stdout.slice('mkdir-failed\n'.length) : r.stderr;
+    if (errnoFromText(why) === 'EEXIST') return false;
+    throw toolError({ ...r, stderr: why, stdout: '' }, 'mkdir', abs, this.description);
   }
 
   async readDir(path: string): Promise<string[] | undefined> {

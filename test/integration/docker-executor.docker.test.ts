@@ -419,6 +419,38 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       }
     });
 
+    it('lazy reads ride on the next mkdir that makes its directory (a lock, then what it guards); flush makes held-back writes', async () => {
+      await ex.mkdir('/work/guarded', { recursive: true });
+      await ex.writeFile('/work/guarded/state', 'v1');
+      const reads = [{ op: 'readFile' as const, path: '/work/guarded/state' }, { op: 'stat' as const, path: '/work/guarded/none' }];
+      const fresh = await DockerExecutor.connect(box.id, { engine: engine! });
+      await fresh.prefetch([{ op: 'stat', path: '/' }]); // the passwd entry learnt
+      let before = fresh.cost().roundTrips!;
+      await fresh.prefetch(reads, { lazy: true });
+      expect(await fresh.mkdir('/work/guarded.lock', { mode: 0o755 })).toBe(true);
+      expect(await fresh.readFile('/work/guarded/state')).toBe('v1');
+      expect(await fresh.stat('/work/guarded/none')).toBeUndefined();
+      expect(fresh.cost().roundTrips! - before).toBe(1); // the mkdir's exec made the reads too
+      // A directory that is there (a lock someone holds): false, nothing learnt, the reads kept for the next batch.
+      await ex.writeFile('/work/guarded/state', 'v2');
+      const other = await DockerExecutor.connect(box.id, { engine: engine! });
+      await other.prefetch([{ op: 'stat', path: '/' }]);
+      await other.prefetch(reads, { lazy: true });
+      expect(await other.mkdir('/work/guarded.lock', { mode: 0o755 })).toBe(false);
+      before = other.cost().roundTrips!;
+      await other.prefetch([]);
+      expect(await other.readFile('/work/guarded/state')).toBe('v2');
+      expect(other.cost().roundTrips! - before).toBe(1);
+      // flush: nothing held back, no round trip; a deferred write, one.
+      before = other.cost().roundTrips!;
+      await other.flush();
+      expect(other.cost().roundTrips! - before).toBe(0);
+      await other.writeFileAtomic('/work/guarded/flushed', 'f', { defer: true });
+      await other.flush();
+      expect(other.cost().roundTrips! - before).toBe(1);
+      expect((await ex.exec('cat', ['/work/guarded/flushed'])).stdout).toBe('f');
+    });
+
     it('writeFileAtomic with defer: a write that fails fails the operation that carries it, which does not run', async () => {
       await ex.writeFileAtomic('/work/deferred-bad/missing/x.json', 'x', { defer: true }); // no parents: ENOENT
       const err = await ex.exec('touch', ['/work/ran']).catch((e) => e);

@@ -36,10 +36,11 @@ const WHEELS = '/wheels';
  * container's id). History of the library count: 73 before reads were learnt in batches, 45,
  * 22, then 9 with deferred writes (the state and the lock's owner go with the next exec), the
  * manager's and the Pythons' reads in the env's batch, probes kept across processes, and the
- * passwd entry in the first batch (the fixture's nested requirement file is one read of its own,
- * found only once requirements.txt is read). The CLI adds 1 for connecting (the container's
- * inspect, which is also the engine's ping) and 2 for the fast-path record (its watch list
- * observed by the venv's interpreter, then the inputs read again): 12.
+ * passwd entry in the first batch; 8 since the env's reads are made in the lock's own exec,
+ * plus the fixture's nested requirement file, a read of its own (found only once
+ * requirements.txt is read). The CLI adds 1 for connecting (the container's inspect, which is
+ * also the engine's ping) and 2 for the fast-path record (its watch list observed by the venv's
+ * interpreter, then the inputs read again): 12.
  */
 const GOAL_COLD = 8 + 1;
 const CLI_EXTRA = 1 + 2;
