@@ -254,7 +254,8 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
         ...(uploaded ? { searchUp: false } : {}),
         onProgress: createProgress(io, { json: !!o.json, verbose: !!o.verbose }),
       };
-      const done = await setup(options);
+      const done = await untilInterrupted(io, (signal) => setup({ ...options, signal }), { json: !!o.json });
+      if (typeof done === 'number') return done;
       await (await import('./fast-path-record.js')).recordFastPath(quickKey, options, done);
       // What the whole command cost, the record for the next run's fast path included.
       const result = withProcessCost(done, executor);
@@ -338,7 +339,10 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       }
       const { run } = await import('../api/run.js');
       const executor = await executorFor(o);
-      const res = await run({
+      // In a container the command is not in this terminal's process group: Ctrl-C must reach it
+      // through pymgr (on the host it gets the terminal's signal itself).
+      const res = await untilInterrupted(io, async (signal) => run({
+        ...(executor ? { signal } : {}),
         ...(await commonOptions(dir, o, executor)),
         command: runCommand,
         ...(o.sync ? { sync: true } : {}),
@@ -350,7 +354,8 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
           ),
         // On the host the command inherits the terminal; a container's output is streamed here.
         onOutput: executor ? (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)) : undefined,
-      });
+      }), { enabled: !!executor });
+      if (typeof res === 'number') return res;
       if (res.notFound) io.stderr(`pymgr: ${runCommand[0]}: command not found (PATH starts with ${res.venvPath}/bin)\n`);
       return res.exitCode;
     }),
@@ -471,6 +476,38 @@ async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: 
     process.off('SIGINT', onSigint);
   }
 }
+
+/**
+ * Run `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM aborts: the running step is
+ * stopped where it runs (in a container too, where the terminal's signal never arrives), the
+ * library puts the previous env back and releases its lock, and the command exits 128 + the
+ * signal's number after printing what was stopped. A second signal exits at once. With
+ * `enabled: false` the signals keep their usual effect.
+ */
+async function untilInterrupted<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, options: { enabled?: boolean; json?: boolean } = {}): Promise<T | number> {
+  if (options.enabled === false) return work(new AbortController().signal);
+  const controller = new AbortController();
+  let caught: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (caught) process.exit(128 + SIGNAL_NUMBERS[sig]);
+    caught = sig;
+    io.stderr(`pymgr: ${paint(io, 'stderr', 'yellow', sig === 'SIGINT' ? 'interrupted' : 'terminated')}: stopping the running step; the previous env is kept (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit now)\n`);
+    controller.abort(new PymgrError('COMMAND_FAILED', `Stopped by ${sig}`, { hint: 'Run the command again when you want it to finish.', details: { signal: sig } }));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } catch (err) {
+    if (!caught) throw err;
+    printError(io, toPymgrError(err), !!options.json);
+    return 128 + SIGNAL_NUMBERS[caught];
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+const SIGNAL_NUMBERS: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 2, SIGTERM: 15 };
 
 /** A commander error in pymgr's words, with a hint that leads somewhere. */
 function usageError(err: CommanderError, argv: string[], hasDashDash: boolean): PymgrError {

@@ -8,7 +8,9 @@
  * `env` says ready or outdated, never a false ready (every package of a ready env imports from
  * it), and the following setup ends verified.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerExecutor } from '../../src/docker/docker-executor.js';
@@ -28,10 +30,11 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
   let box: TestContainer;
   let ex: DockerExecutor;
   let dir: string;
+  let wheels: string;
 
   beforeAll(async () => {
     await ensureBaseImage(engine!);
-    const wheels = makeWheelhouse();
+    wheels = makeWheelhouse();
     dir = requirementsProject();
     box = await createTestContainer(engine!, { binds: [`${dir}:${PROJECT}`, `${wheels}:/wheels:ro`] });
     ex = await DockerExecutor.connect(box.id, { engine: engine! });
@@ -94,4 +97,49 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     process.stderr.write(`fault injection in a container: ${log.length} trials (seed ${seed}), ${landed} killed mid-setup\n`);
     expect(landed, log.join('\n')).toBeGreaterThanOrEqual(20);
   }, 400_000);
+
+  it('Ctrl-C of pymgr setup --docker stops the build in the container, keeps the previous env and releases the lock; of pymgr run --docker, the command', async () => {
+    writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
+    const ok = await cliJson(['setup', PROJECT, '--docker', box.name]);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    // A package whose build takes a minute (an sdist with an in-tree backend: no index needed).
+    slowSdist(wheels, 'slowpkg');
+    await ex.exec('rm', ['-f', '/tmp/slow-started']);
+    writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\nslowpkg==1.0\n');
+    const cli = startCli(['setup', PROJECT, '--docker', box.name]);
+    for (let i = 0; i < 300 && (await ex.exec('test', ['-e', '/tmp/slow-started'])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await ex.exec('test', ['-e', '/tmp/slow-started'])).exitCode, cli.stderr()).toBe(0);
+    process.kill(cli.child.pid!, 'SIGINT'); // what a terminal's Ctrl-C sends pymgr (the container never sees it)
+    const code = await cli.done;
+    expect(code, cli.stderr()).toBe(130);
+    expect(cli.stderr()).toMatch(/interrupted/);
+    // The build is gone from the container (not left running against the venv), the lock released.
+    const ps = await ex.exec('ps', ['-eo', 'args'], { readOnly: true });
+    expect(ps.stdout).not.toMatch(/slowbackend|bin\/uv /);
+    expect((await ex.exec('test', ['-e', `${PROJECT}/.venv.pymgr-lock`])).exitCode).toBe(1);
+    // The previous env is there and works; env calls it outdated (slowpkg was asked for).
+    const env = await cliJson(['env', PROJECT, '--docker', box.name]);
+    expect(env.json.state).toBe('outdated');
+    expect((await ex.exec(`${PROJECT}/.venv/bin/python`, ['-c', 'import alpha, beta'])).exitCode).toBe(0);
+    writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
+
+    // `pymgr run --docker`: Ctrl-C stops the command in the container too.
+    const run = startCli(['run', PROJECT, '--docker', box.name, '--', 'sh', '-c', 'touch /tmp/run-started; exec sleep 61']);
+    for (let i = 0; i < 300 && (await ex.exec('test', ['-e', '/tmp/run-started'])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    process.kill(run.child.pid!, 'SIGINT');
+    expect(await run.done, run.stderr()).toBe(130);
+    expect((await ex.exec('ps', ['-eo', 'args'], { readOnly: true })).stdout).not.toMatch(/sleep 61/);
+  }, 120_000);
 });
+
+/** An sdist `<name>-1.0.tar.gz` in `dir` whose build (an in-tree PEP 517 backend) marks /tmp/slow-started and sleeps a minute. */
+function slowSdist(dir: string, name: string): void {
+  const work = mkdtempSync(join(tmpdir(), 'pymgr-slow-'));
+  const root = join(work, `${name}-1.0`);
+  mkdirSync(root);
+  writeFileSync(join(root, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "slowbackend"\nbackend-path = ["."]\n\n[project]\nname = "${name}"\nversion = "1.0"\n`);
+  writeFileSync(join(root, 'slowbackend.py'), 'import time\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    open("/tmp/slow-started", "w").close()\n    time.sleep(60)\n    raise SystemExit("too slow")\n');
+  writeFileSync(join(root, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
+  execFileSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', work, `${name}-1.0`]);
+  rmSync(work, { recursive: true, force: true });
+}
