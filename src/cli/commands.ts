@@ -478,7 +478,7 @@ async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: 
 }
 
 /**
- * Run `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM aborts: the running step is
+ * Run `work` with an AbortSignal that Ctrl-C (SIGINT), SIGHUP or SIGTERM aborts: the running step is
  * stopped where it runs (in a container too, where the terminal's signal never arrives), the
  * library puts the previous env back and releases its lock, and the command exits 128 + the
  * signal's number after printing what was stopped. A second signal exits at once. With
@@ -487,15 +487,15 @@ async function runFleet(io: CliIO, file: string, o: { json?: boolean; verbose?: 
 async function untilInterrupted<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, options: { enabled?: boolean; json?: boolean } = {}): Promise<T | number> {
   if (options.enabled === false) return work(new AbortController().signal);
   const controller = new AbortController();
-  let caught: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+  let caught: Stoppers | undefined;
+  const onSignal = (sig: Stoppers) => {
     if (caught) process.exit(128 + SIGNAL_NUMBERS[sig]);
     caught = sig;
-    io.stderr(`pymgr: ${paint(io, 'stderr', 'yellow', sig === 'SIGINT' ? 'interrupted' : 'terminated')}: stopping the running step; the previous env is kept (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit now)\n`);
+    // After a hang-up the terminal may be gone: nothing is written until the step has stopped.
+    if (sig !== 'SIGHUP') io.stderr(`pymgr: ${paint(io, 'stderr', 'yellow', sig === 'SIGINT' ? 'interrupted' : 'stopped')}: stopping the running step; the previous env is kept (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit now)\n`);
     controller.abort(new PymgrError('COMMAND_FAILED', `Stopped by ${sig}`, { hint: 'Run the command again when you want it to finish.', details: { signal: sig } }));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of STOPPERS) process.on(sig, onSignal);
   try {
     return await work(controller.signal);
   } catch (err) {
@@ -503,11 +503,13 @@ async function untilInterrupted<T>(io: CliIO, work: (signal: AbortSignal) => Pro
     printError(io, toPymgrError(err), !!options.json);
     return 128 + SIGNAL_NUMBERS[caught];
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOPPERS) process.off(sig, onSignal);
   }
 }
-const SIGNAL_NUMBERS: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 2, SIGTERM: 15 };
+/** The signals that stop a setup cleanly: Ctrl-C, a terminal or SSH session closed, a polite kill. */
+const STOPPERS = ['SIGINT', 'SIGHUP', 'SIGTERM'] as const;
+type Stoppers = (typeof STOPPERS)[number];
+const SIGNAL_NUMBERS: Record<Stoppers, number> = { SIGINT: 2, SIGHUP: 1, SIGTERM: 15 };
 
 /** A commander error in pymgr's words, with a hint that leads somewhere. */
 function usageError(err: CommanderError, argv: string[], hasDashDash: boolean): PymgrError {

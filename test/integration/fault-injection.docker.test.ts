@@ -98,7 +98,7 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     expect(landed, log.join('\n')).toBeGreaterThanOrEqual(20);
   }, 400_000);
 
-  it('Ctrl-C of pymgr setup --docker stops the build in the container, keeps the previous env and releases the lock; of pymgr run --docker, the command', async () => {
+  it('Ctrl-C of pymgr setup --docker stops the build in the container, keeps the previous env and releases the lock; of pymgr run --docker (a hang-up), the command', async () => {
     writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
     const ok = await cliJson(['setup', PROJECT, '--docker', box.name]);
     expect(ok.code, ok.stderr + ok.stdout).toBe(0);
@@ -126,8 +126,8 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     // `pymgr run --docker`: Ctrl-C stops the command in the container too.
     const run = startCli(['run', PROJECT, '--docker', box.name, '--', 'sh', '-c', 'touch /tmp/run-started; exec sleep 61']);
     for (let i = 0; i < 300 && (await ex.exec('test', ['-e', '/tmp/run-started'])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-    process.kill(run.child.pid!, 'SIGINT');
-    expect(await run.done, run.stderr()).toBe(130);
+    process.kill(run.child.pid!, 'SIGHUP'); // a terminal or SSH session closed
+    expect(await run.done, run.stderr()).toBe(129);
     expect((await ex.exec('ps', ['-eo', 'args'], { readOnly: true })).stdout).not.toMatch(/sleep 61/);
   }, 120_000);
 });
