@@ -111,6 +111,12 @@ export interface Executor {
   writeFileAtomic?(path: string, content: string, options?: { mode?: number; parents?: boolean; defer?: boolean }): Promise<void>;
   /** Optional: make the writes held back by `defer` now (nothing when there are none); rejects as they would. */
   flush?(): Promise<void>;
+  /**
+   * Optional (where programs outlive the process that started them: a container's execs go on
+   * when their client dies): stop every program that the pymgr process `from` (now dead) started
+   * here, with whatever they started. Resolves to how many were stopped.
+   */
+  stopLeftovers?(from: { host: string; pid: number }): Promise<number>;
   /** Canonical path with links resolved; rejects when it does not exist. */
   realpath(path: string): Promise<string>;
   /** The environment programs get by default in this place. */

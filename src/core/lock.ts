@@ -232,6 +232,10 @@ async function takeOver(executor: Executor, path: string, stale: Owner | undefin
     const now = await readOwner(executor, `${path}/owner.json`);
     const age = await lockAge(executor, path, now);
     if (age !== undefined && sameOwner(now, stale) && isStale(now, age, limits)) {
+      // A holder that died here (kill -9, OOM) may have left programs running where the executor
+      // runs them (a container goes on with an exec whose client died): stopped before the env is
+      // touched again, or they would go on writing into it.
+      if (now && now.host === hostname() && !isAlive(now.pid)) await executor.stopLeftovers?.({ host: now.host, pid: now.pid });
       await executor.remove(path, { recursive: true });
     }
   } finally {

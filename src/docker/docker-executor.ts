@@ -43,6 +43,7 @@
  * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
@@ -135,6 +136,23 @@ const MKDIR_THEN_READ = [
   'if [ -n "$mode" ]; then m=$(mkdir -m "$mode" -- "$dir" 2>&1); else m=$(mkdir -- "$dir" 2>&1); fi || { printf \'mkdir-failed\\n%s\' "$m"; exit 0; }',
   'printf \'mkdir-ok\\n\'',
   'exec /bin/sh -c "$batch" sh "$@"',
+].join('\n');
+/**
+ * Every exec says which pymgr process started it (its children inherit the variable), so a
+ * setup that takes over the lock of one that died can stop what it left running
+ * ({@link DockerExecutor.stopLeftovers}). Outside the PYMGR_ settings' namespace.
+ */
+const HOLDER_VAR = '_PYMGR_HOLDER';
+const HOLDER = `${hostname()}/${process.pid}`;
+/** `sh -c STOP_LEFTOVERS sh <VAR=value>`: kill every process whose environment holds exactly that entry; print how many. */
+const STOP_LEFTOVERS = [
+  'n=0',
+  'for f in $(grep -l -x -z -F -e "$1" /proc/[0-9]*/environ 2>/dev/null); do',
+  '  p=${f#/proc/}; p=${p%/environ}',
+  '  [ "$p" = "$$" ] && continue',
+  '  kill -s KILL "$p" 2>/dev/null && n=$((n + 1))',
+  'done',
+  'echo "$n"',
 ].join('\n');
 /** How long a read is believed when nothing this executor did could have changed it. */
 const READ_TTL_MS = 30_000;
@@ -289,7 +307,7 @@ export class DockerExecutor implements Executor {
     const command = [file, ...args];
     const signal = options.signal;
 
-    const { set, unset } = splitEnv({ ...this.envOverlay, ...(options.env ?? {}) });
+    const { set, unset } = splitEnv({ ...this.envOverlay, ...(options.env ?? {}), [HOLDER_VAR]: HOLDER });
     const target = unset.length ? ['env', ...unset.flatMap((k) => ['-u', k]), '--', ...command] : command;
     const withStdin = options.stdin !== undefined;
     const cmd = carried.length
@@ -476,6 +494,16 @@ export class DockerExecutor implements Executor {
   async stat(path: string): Promise<FileStat | undefined> {
     const abs = this.absolute(path);
     return this.remembered('stat', abs, async () => answerStat(await this.runTool(['stat', '-c', '%u %g %f %s %.9Y', '--', abs]), abs, this.description));
+  }
+
+  /**
+   * {@link Executor.stopLeftovers}: every program of this container whose environment says the
+   * dead pymgr process started it (each exec carries `_PYMGR_HOLDER=<host>/<pid>`, which its
+   * children inherit) is killed, in one exec.
+   */
+  async stopLeftovers(from: { host: string; pid: number }): Promise<number> {
+    const r = await this.execNow('/bin/sh', ['-c', STOP_LEFTOVERS, 'sh', `${HOLDER_VAR}=${from.host}/${from.pid}`], { user: 'root', env: { LC_ALL: 'C' } });
+    return Number(r.stdout.trim()) || 0;
   }
 
   /** {@link Executor.flush}: the writes held back, made now (one exec; none when there are none). */

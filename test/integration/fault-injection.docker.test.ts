@@ -130,6 +130,25 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     expect(await run.done, run.stderr()).toBe(129);
     expect((await ex.exec('ps', ['-eo', 'args'], { readOnly: true })).stdout).not.toMatch(/sleep 61/);
   }, 120_000);
+
+  it('kill -9 of pymgr mid-build: the next setup stops the build the dead one left running in the container before it takes the lock over', async () => {
+    slowSdist(wheels, 'slowpkg');
+    await ex.exec('rm', ['-f', '/tmp/slow-started']);
+    writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\nslowpkg==1.0\n');
+    const cli = startCli(['setup', PROJECT, '--docker', box.name]);
+    for (let i = 0; i < 300 && (await ex.exec('test', ['-e', '/tmp/slow-started'])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    killGroup(cli.child);
+    expect(await cli.done).toBeNull();
+    expect((await ex.exec('ps', ['-eo', 'args'], { readOnly: true })).stdout).toMatch(/slowbackend|bin\/uv /); // still running there
+    // The next setup (the build's package dropped again): the left-over build is stopped, then the env is set up.
+    writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
+    const started = Date.now();
+    const next = await cliJson(['setup', PROJECT, '--docker', box.name]);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.json.isolation.verified).toBe(true);
+    expect(Date.now() - started).toBeLessThan(30_000); // it did not wait the build's minute out
+    expect((await ex.exec('ps', ['-eo', 'args'], { readOnly: true })).stdout).not.toMatch(/slowbackend|bin\/uv /);
+  }, 120_000);
 });
 
 /** An sdist `<name>-1.0.tar.gz` in `dir` whose build (an in-tree PEP 517 backend) marks /tmp/slow-started and sleeps a minute. */
