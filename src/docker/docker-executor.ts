@@ -421,7 +421,7 @@ export class DockerExecutor implements Executor {
     const abs = this.absolute(path);
     return this.remembered('readFile', abs, async () => {
       // The archive API carries no writes: one of this file still deferred is made first.
-      if (this.reads.pending.some((w) => w.target === abs)) await this.execNow('true', [], { env: { LC_ALL: 'C' } });
+      if (this.reads.pending.some((w) => w.target === abs)) await this.flush();
       return this.readFileNow(abs);
     });
   }
@@ -429,7 +429,7 @@ export class DockerExecutor implements Executor {
   private async readFileNow(start: string): Promise<string> {
     // The archive API reads as root whatever the exec user: another user reads with `cat`, as
     // itself (a file it may not read is EACCES, as on the host and in a batch).
-    if (!/^(root|0)(:|$)/.test(this.effectiveUser())) return answerReadFile(await this.runTool(['cat', '--', start]), start, this.description);
+    if (!this.runsAsRoot()) return answerReadFile(await this.runTool(['cat', '--', start]), start, this.description);
     let abs = start;
     for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
       const archive = await this.getArchive(abs, 'open');
@@ -632,37 +632,21 @@ export class DockerExecutor implements Executor {
   /** `Config.Env` of the container, with `HOME` of the executor's user, and the executor's own variables. */
   async getEnv(): Promise<Record<string, string>> {
     this.envCache ??= this.computeEnv();
-    const base = await this.envCache;
-    const { set, unset } = splitEnv(this.envOverlay);
-    const out = { ...base };
-    for (const kv of set) {
-      const eq = kv.indexOf('=');
-      out[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-    for (const k of unset) delete out[k];
-    return out;
+    return this.laidOver(await this.envCache);
   }
 
   /**
-   * {@link Executor.guessEnv}: what {@link getEnv} answers once it is known; before that the
-   * container's variables with `HOME` as the image says, or `/root` for root (its usual home),
-   * or none for another user. For choosing reads to learn ahead only.
+   * {@link Executor.guessEnv}: the container's variables with `HOME` as the image says, or
+   * `/root` for root (its usual home; {@link getEnv} reads the passwd entry), or no guess for
+   * another user. For choosing reads to learn ahead only.
    */
   guessEnv(): Record<string, string> | undefined {
-    const env: Record<string, string> = {};
-    for (const kv of this.info.env) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-    env.PATH ??= DEFAULT_PATH;
+    const env = this.imageEnv();
     if (env.HOME === undefined) {
-      if (!/^(root|0)(:|$)/.test(this.effectiveUser())) return undefined;
+      if (!this.runsAsRoot()) return undefined;
       env.HOME = '/root';
     }
-    const { set, unset } = splitEnv(this.envOverlay);
-    for (const kv of set) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    for (const k of unset) delete env[k];
-    return env;
+    return this.laidOver(env);
   }
 
   /**
@@ -762,13 +746,31 @@ export class DockerExecutor implements Executor {
     }
   }
 
-  private async computeEnv(): Promise<Record<string, string>> {
+  /** `Config.Env` of the container, with the engine's default PATH when the image sets none. */
+  private imageEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     for (const kv of this.info.env) {
       const eq = kv.indexOf('=');
       if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
-    env.PATH ??= DEFAULT_PATH; // the engine's default when the image sets none
+    env.PATH ??= DEFAULT_PATH;
+    return env;
+  }
+
+  /** `env` with this executor's own variables laid over it (set, or removed). */
+  private laidOver(env: Record<string, string>): Record<string, string> {
+    const { set, unset } = splitEnv(this.envOverlay);
+    const out = { ...env };
+    for (const kv of set) {
+      const eq = kv.indexOf('=');
+      out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    for (const k of unset) delete out[k];
+    return out;
+  }
+
+  private async computeEnv(): Promise<Record<string, string>> {
+    const env = this.imageEnv();
     if (env.HOME === undefined) {
       const entry = await this.findPasswdEntry();
       env.HOME = entry?.home || '/';
@@ -822,6 +824,11 @@ export class DockerExecutor implements Executor {
 
   private effectiveUser(): string {
     return this.userKey(this.user);
+  }
+
+  /** Whether programs run as root (by name or uid). */
+  private runsAsRoot(): boolean {
+    return /^(root|0)(:|$)/.test(this.effectiveUser());
   }
 
   /** {@link Executor.placeId}: the engine and the container's full id. */
