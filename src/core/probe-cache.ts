@@ -90,22 +90,17 @@ export async function probeBinary(executor: Executor, path: string, args: readon
   if (known && known.signature === signature) return known.result;
 
   const file = `${pymgrCacheDir(await executor.getEnv())}/probes/${key}.json`;
-  try {
-    const entry = JSON.parse(await fs.readFile(file, 'utf8')) as Entry;
-    if (entry.schema === 1 && entry.path === path && entry.env === envText && JSON.stringify(entry.args) === JSON.stringify(args) && entry.signature === signature) {
-      const result: ExecResult = { command: [path, ...args], exitCode: 0, stdout: entry.stdout, stderr: entry.stderr, timedOut: false };
-      hostAnswers.set(key, { signature, result });
-      return result;
-    }
-  } catch {
-    /* not learnt yet, or unreadable: ask */
+  const learnt = await readEntry(file, path, args, envText, signature);
+  if (learnt) {
+    hostAnswers.set(key, { signature, result: learnt });
+    return learnt;
   }
 
   const result = await executor.exec(path, args, { ...options, readOnly: true });
   // Kept only when the binary did not change while it ran (else the answer may be the old one's).
   if (result.exitCode === 0 && (await signatureOf(path)) === signature) {
     hostAnswers.set(key, { signature, result });
-    await remember(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
+    await remember(file, path, args, envText, signature, result);
   }
   return result;
 }
@@ -126,9 +121,7 @@ async function probeThere(executor: Executor, place: string, path: string, args:
   const known = await readEntry(file, path, args, envText, signature);
   if (known) return known;
   const result = await run();
-  if (result.exitCode === 0 && st.size >= MIN_NATIVE_BYTES) {
-    await remember(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
-  }
+  if (result.exitCode === 0 && st.size >= MIN_NATIVE_BYTES) await remember(file, path, args, envText, signature, result);
   return result;
 }
 
@@ -165,7 +158,7 @@ export async function placeFact(executor: Executor, name: string, run: () => Pro
   const known = await readEntry(file, name, [], envText, 'fact');
   if (known) return known;
   const result = await run();
-  if (result.exitCode === 0) await remember(file, { schema: 1, path: name, args: [], env: envText, signature: 'fact', exitCode: 0, stdout: result.stdout, stderr: result.stderr });
+  if (result.exitCode === 0) await remember(file, name, [], envText, 'fact', result);
   return result;
 }
 
@@ -186,8 +179,13 @@ function isNativeBinary(path: string): boolean {
   }
 }
 
+/** Keep a run that exited 0 as the entry for this probe and signature (see {@link writeEntry}). */
+async function remember(file: string, path: string, args: readonly string[], envText: string, signature: string, result: ExecResult): Promise<void> {
+  await writeEntry(file, { schema: 1, path, args: [...args], env: envText, signature, exitCode: 0, stdout: result.stdout, stderr: result.stderr });
+}
+
 /** Write an entry atomically (a private temporary name, then rename); never fails the probe. */
-async function remember(file: string, entry: Entry): Promise<void> {
+async function writeEntry(file: string, entry: Entry): Promise<void> {
   const dir = file.slice(0, file.lastIndexOf('/'));
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
