@@ -278,11 +278,15 @@ function engineContext(options: Pick<FindEngineOptions, 'engine' | 'env' | 'home
  * applies or the decisive one is malformed (then {@link findEngine} explains).
  */
 export function firstEngineCandidate(options: Pick<FindEngineOptions, 'engine' | 'env' | 'homeDir' | 'pathExists' | 'platform'> = {}): EngineConnection | undefined {
-  const ctx = engineContext(options);
+  return firstStrategy(engineContext(options))?.connection;
+}
+
+/** The first default strategy that applies, and its connection; none when a strategy on the way is malformed. */
+function firstStrategy(ctx: EngineContext): { connection: EngineConnection; strategy: EngineStrategy } | undefined {
   for (const strategy of DEFAULT_ENGINE_STRATEGIES) {
     try {
       const connection = strategy.find(ctx);
-      if (connection) return connection;
+      if (connection) return { connection, strategy };
     } catch {
       return undefined;
     }
@@ -300,18 +304,8 @@ export function firstEngineCandidate(options: Pick<FindEngineOptions, 'engine' |
  */
 export async function useEngine<T>(options: FindEngineOptions, use: (client: DockerClient) => Promise<T>): Promise<{ client: DockerClient; value: T }> {
   const ctx = engineContext(options);
-  let first: { connection: EngineConnection; strategy: EngineStrategy } | undefined;
-  if (!options.strategies && !options.connect) {
-    for (const strategy of DEFAULT_ENGINE_STRATEGIES) {
-      try {
-        const connection = strategy.find(ctx);
-        if (connection) first = { connection, strategy };
-      } catch {
-        break; // malformed: findEngine explains
-      }
-      if (first) break;
-    }
-  }
+  // (A malformed setting on the way: findEngine below explains.)
+  const first = options.strategies || options.connect ? undefined : firstStrategy(ctx);
   if (first) {
     const key = JSON.stringify(first.connection);
     const client = await (cache.get(key) ?? connectDockerClient(first.connection, ctx.env));
