@@ -136,8 +136,8 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     }
     ctx.progress({ step: 'manager', message: `using ${choice.name} (${choice.reason})` });
     const manager: ProbeResult = await provider.ensureManager(ctx);
-    const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
-    const inputFiles = await collectDependencyInputs(executor, detection.plan); // what the fingerprint just read
+    const inputFiles = await collectDependencyInputs(executor, detection.plan); // for the fingerprint, the digests and the CLI's record
+    const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     const state = await readState(executor, venvPath);
     const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string, changes?: SetupChanges): SetupResult => withFacts({
       projectDir,
@@ -186,7 +186,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
     const before = await listDistributions(executor, venvPath);
     const work = await beginVenvWork(executor, decision, newBuildId());
-    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config });
+    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     // Deferred: a container makes each write with the next operation (the venv's creation or the
     // install; the listing after verification), whose failure reports it.
     const record = (status: 'in-progress' | 'ready') =>

@@ -52,6 +52,8 @@ export interface FingerprintInput {
   request: PythonRequest;
   venvPath: string;
   config: PymgrConfig;
+  /** The dependency input files, when the caller has collected them already ({@link collectDependencyInputs}). */
+  inputs?: readonly string[];
 }
 
 /**
@@ -82,7 +84,7 @@ export async function computeFingerprint(input: FingerprintInput): Promise<strin
       providerOptions: config.providers[provider.name],
     }),
   );
-  for (const file of await collectDependencyInputs(executor, plan)) {
+  for (const file of input.inputs ?? (await collectDependencyInputs(executor, plan))) {
     let content = '\0missing';
     try {
       content = await executor.readFile(file);
@@ -114,7 +116,7 @@ export async function computeInputDigests(input: FingerprintInput): Promise<Reco
   for (const [key, value] of Object.entries(plan.index)) out[`index.${key}`] = digest(value);
   for (const [key, value] of Object.entries(config.dependencies)) out[`dependencies.${key}`] = digest(value);
   for (const [key, value] of Object.entries(config.providers[provider.name])) out[`providers.${provider.name}.${key}`] = digest(value);
-  for (const file of await collectDependencyInputs(executor, plan)) {
+  for (const file of input.inputs ?? (await collectDependencyInputs(executor, plan))) {
     let content = '\0missing';
     try {
       content = await executor.readFile(file);
