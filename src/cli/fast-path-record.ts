@@ -52,6 +52,29 @@ function searchedBelow(from: string, projectDir: string): { files: string[]; dir
   return { files, dirs };
 }
 
+/**
+ * What a project's answer (its detection, its env's inputs) is read from: the dependency inputs,
+ * the files that decide the Python request and the project type, the config file and every config
+ * candidate up to the root, and the listings of the project and its requirement and config
+ * folders; with `searchedFrom`, also the directories passed on the way up from there.
+ */
+function projectWatch(projectDir: string, inputs: readonly string[], configFile: string | undefined, searchedFrom: string | undefined): { files: string[]; dirs: string[] } {
+  const p = (f: string) => `${projectDir}/${f}`;
+  const files = [
+    ...inputs,
+    ...PYTHON_SOURCES.map(p),
+    ...(configFile ? [configFile] : []),
+    ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
+  ];
+  const dirs = [projectDir, p('requirements'), p('.config')];
+  if (searchedFrom !== undefined) {
+    const below = searchedBelow(searchedFrom, projectDir);
+    files.push(...below.files);
+    dirs.push(...below.dirs);
+  }
+  return { files, dirs };
+}
+
 /** The fingerprint of the env's state when it says `ready`. */
 async function readyFingerprint(executor: Executor, venvPath: string): Promise<string | undefined> {
   const state = await readState(executor, venvPath);
@@ -73,35 +96,24 @@ export async function recordFastPath(key: QuickKeyInput, options: SetupOptions, 
     const { config } = resolved;
     // Deep verification (hashes) is never answered by the cheap check of the fast path.
     if (config.verify.deep || isScriptConfig(resolved.file)) return;
-    const p = (f: string) => `${projectDir}/${f}`;
-    const files = [
-      ...(facts?.inputFiles ?? (await collectDependencyInputs(executor, detection.plan))),
-      ...PYTHON_SOURCES.map(p),
+    // Found by searching up from a directory below it (on the host): the directories on the way are watched too.
+    const { files, dirs } = projectWatch(projectDir, facts?.inputFiles ?? (await collectDependencyInputs(executor, detection.plan)), resolved.file, executor.kind === 'host' ? key.projectDir : undefined);
+    files.push(
       statePath(venvPath),
       asidePathFor(facts?.venvDir ?? (await venvDirectory(executor, venvPath))), // a previous env left aside: the full setup deals with it
       ...(result.provider.path ? [result.provider.path] : []),
-      ...(resolved.file ? [resolved.file] : []),
-      ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
-    ];
+    );
     // A manager of the same name appearing earlier on PATH, or pyenv's global version changing
     // (it decides what a pyenv shim runs), would change which manager is found.
     const env = await executor.getEnv();
     const bin = result.provider.path?.split('/').pop();
     if (bin) files.push(...(env.PATH ?? '').split(':').filter(Boolean).map((d) => `${d}/${bin}`));
     files.push(`${pyenvRootFrom(env)}/version`);
-    const dirs = [projectDir, p('requirements'), p('.config')];
     // Chosen as the first available in `preference`: a manager earlier in it appearing would be chosen instead.
     if (result.provider.chosenBy === 'preference') {
       const managers = await managersWatch(executor, env, ctx.toolsDir, config);
       files.push(...managers.files);
       dirs.push(...managers.dirs);
-    }
-    // Found by searching up from a directory below it: a project file appearing (or changing) in
-    // any directory on the way would make that directory the project.
-    if (executor.kind === 'host') {
-      const below = searchedBelow(key.projectDir, projectDir);
-      files.push(...below.files);
-      dirs.push(...below.dirs);
     }
     const expected = config.verify.packages ? detection.plan.expected : [];
     // In a container the paths are observed there, by the venv's interpreter, as the check will be.
@@ -177,20 +189,10 @@ export async function recordDetect(key: QuickKeyInput, options: CommonOptions, r
     // What detect() resolved, when it says (else resolved again).
     const { projectDir, detection, resolved, ctx } = factsOf(result)?.resolution ?? (await resolveProject({ ...options, onProgress: undefined }));
     if (isScriptConfig(resolved.file)) return;
-    const env = await executor.getEnv();
-    const p = (f: string) => `${projectDir}/${f}`;
-    const managers = await managersWatch(executor, env, ctx.toolsDir, resolved.config);
-    const files = [
-      ...(await collectDependencyInputs(executor, detection.plan)),
-      ...PYTHON_SOURCES.map(p),
-      ...(resolved.file ? [resolved.file] : []),
-      ...ancestors(projectDir).flatMap((d) => CONFIG_SEARCH_PLACES.map((f) => `${d === '/' ? '' : d}/${f}`)),
-      ...managers.files,
-    ];
-    const dirs = [projectDir, p('requirements'), p('.config'), ...managers.dirs];
-    const below = searchedBelow(key.projectDir, projectDir);
-    files.push(...below.files);
-    dirs.push(...below.dirs);
+    const managers = await managersWatch(executor, await executor.getEnv(), ctx.toolsDir, resolved.config);
+    const { files, dirs } = projectWatch(projectDir, await collectDependencyInputs(executor, detection.plan), resolved.file, key.projectDir);
+    files.push(...managers.files);
+    dirs.push(...managers.dirs);
     const { execs: _e, roundTrips: _r, ...answer } = result;
     await writeQuickDetectRecord(key, { files, dirs, result: answer }, async () => {
       const { detect } = await import('../api/detect.js');
