@@ -41,9 +41,16 @@ export function serialise(command: CheckCommand): string {
  * module, and leaves them here): the hint's text and the program's result.
  */
 export const EARLY_SLOT = Symbol.for('pymgr.earlyCheck');
+/** How a run ended, as bin/pymgr.mjs and {@link runCheck} both report it. */
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  killed: boolean;
+}
 interface Started {
   text: string;
-  result: Promise<{ code: number; stdout: string; stderr: string; killed: boolean }>;
+  result: Promise<Ran>;
 }
 function takeStarted(): Started | undefined {
   const slot = globalThis as { [EARLY_SLOT]?: Started };
@@ -69,19 +76,22 @@ export function earlyHintPath(env: Record<string, string | undefined>, cwd: stri
 export function runCheckCommand(command: CheckCommand, argv: readonly string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Promise<ExecResult> {
   const text = serialise(command);
   const started = takeStarted();
-  if (started?.text === text) {
-    return started.result.then((r) => ({ command: [command.file, ...command.args], exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.killed }));
+  let ran: Promise<Ran>;
+  if (started?.text === text) ran = started.result;
+  else {
+    rememberHint(earlyHintPath(env, cwd, argv), text);
+    ran = runCheck(command);
   }
-  rememberHint(earlyHintPath(env, cwd, argv), text);
-  return runCheck(command);
+  return ran.then((r) => ({ command: [command.file, ...command.args], exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.killed }));
 }
 
-function runCheck(command: CheckCommand): Promise<ExecResult> {
+/** Run `command` as bin/pymgr.mjs does (its variables laid over this process's, `null` removed). */
+function runCheck(command: CheckCommand): Promise<Ran> {
   const env = mergeEnv(process.env, command.env && Object.fromEntries(Object.entries(command.env).map(([k, v]) => [k, v ?? undefined])));
   return new Promise((resolvePromise) => {
     execFile(command.file, command.args, { env: env as NodeJS.ProcessEnv, timeout: command.timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 127) : 0;
-      resolvePromise({ command: [command.file, ...command.args], exitCode: code, stdout, stderr, timedOut: !!(err as { killed?: boolean } | null)?.killed });
+      resolvePromise({ code, stdout, stderr, killed: !!(err as { killed?: boolean } | null)?.killed });
     });
   });
 }

@@ -1,8 +1,9 @@
 /**
  * The warm no-op `pymgr setup [dir] [--json] [--docker <c>]`, and an unchanged `pymgr detect
- * [dir] [--json]` on the host, answered before anything else is loaded. The build makes this file its own bundle (dist/quick.js, Node built-ins only, no
- * chunks to fetch), which bin/pymgr.mjs imports first for a `setup`; everything else, and every
- * miss, goes to the full CLI (main.ts).
+ * [dir] [--json]` on the host, answered before anything else is loaded. The build makes this file
+ * its own bundle (dist/quick/quick.js, Node built-ins only; what only a container needs in chunks
+ * loaded then), which bin/pymgr.mjs imports first for a `setup` or a `detect`; everything else,
+ * and every miss, goes to the full CLI (main.ts).
  */
 import { tryQuickDetect, tryQuickReuse } from './fast-path.js';
 import { printJson, printSetupResult, processIO, type CliIO } from './output.js';
