@@ -137,7 +137,7 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
     const failed = first.envs.filter((e) => e.status === 'failed');
     expect(failed.map((e) => e.name)).toContain(killedAt);
     for (const e of failed) {
-      expect(e.engine).toBe(ENGINE2);
+      expect(e.engine, JSON.stringify(e)).toBe(ENGINE2);
       expect(e.error?.code, JSON.stringify(e)).toBe('DOCKER_UNAVAILABLE');
       expect(e.error?.message).toContain(`The engine ${ENGINE2} stopped answering`);
     }
