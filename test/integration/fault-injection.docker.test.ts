@@ -18,7 +18,7 @@ import { copyHostTools } from '../../src/docker/host-tools.js';
 import { cliJson, killGroup, makeWheelhouse, requirementsProject, startCli } from '../helpers/aside.js';
 import { createTestContainer, ensureBaseImage, findTestEngine, type TestContainer } from '../helpers/docker.js';
 import { cleanupTemp } from '../helpers/project.js';
-import { findUv, requireTool } from '../helpers/tools.js';
+import { findUv, repoRoot, requireTool } from '../helpers/tools.js';
 
 const engine = await findTestEngine();
 const hasDocker = requireTool('Docker engine', engine);
@@ -56,6 +56,18 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     throw new Error('programs of the killed setup still run in the container after 10 s');
   }
 
+  /** The venv, its kept-aside sibling and its lock as they are now (for a failure's message). */
+  async function scene(): Promise<string> {
+    const v = `${PROJECT}/.venv`;
+    const sh = [
+      `for d in ${v} ${v}.pymgr-prev ${v}.pymgr-lock ${v}.pymgr-lock.takeover; do echo "== $d"; ls -la --time-style=+%T.%N "$d" 2>&1 | head -n 20; done`,
+      `for f in ${v}.pymgr-lock/owner.json ${v}.pymgr-prev/.pymgr-aside.json ${v}/.pymgr/state.json ${v}.pymgr-prev/.pymgr/state.json; do echo "== $f"; head -c 600 "$f" 2>&1; echo; done`,
+      'date +%T.%N',
+    ].join('\n');
+    const r = await ex.exec('/bin/sh', ['-c', sh], { readOnly: true });
+    return `${r.stdout}${r.stderr}host: ${new Date().toISOString()}`;
+  }
+
   it('20+ kill -9 trials at random moments: never a false ready, the next setup ends verified', async () => {
     const seed = Number(process.env.PYMGR_FAULT_SEED ?? Date.now() % 100000);
     let x = seed;
@@ -80,8 +92,9 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
       log.push(where);
       await settled();
 
+      const onDisk = await scene(); // before env changes anything: what the kill left
       const env = await cliJson(['env', PROJECT, '--docker', box.name]);
-      expect(['ready', 'outdated'], `${where}: ${env.stdout}${env.stderr}`).toContain(env.json?.state);
+      expect(['ready', 'outdated'], `${where}: ${env.stdout}${env.stderr}\nwhat the kill left:\n${onDisk}\nafter env:\n${await scene()}`).toContain(env.json?.state);
       // Ready: every package it was asked for imports from the venv. Outdated: the previous env still works.
       const wanted = (env.json.state === 'ready' ? next : reqs).map((r) => r.split('==')[0]);
       const imp = await ex.exec(`${PROJECT}/.venv/bin/python`, ['-c', `import sys, ${wanted.join(', ')}; assert all(m.__file__.startswith(sys.prefix) for m in (${wanted.join(', ')},))`]);
@@ -97,6 +110,50 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     process.stderr.write(`fault injection in a container: ${log.length} trials (seed ${seed}), ${landed} killed mid-setup\n`);
     expect(landed, log.join('\n')).toBeGreaterThanOrEqual(20);
   }, 400_000);
+
+  it('kill -9 at every exec of an update and of a rebuild, once its start is sent and before: the previous env stays, the next setup ends verified', async () => {
+    const hook = join(repoRoot, 'test', 'helpers', 'kill-at-exec.mjs');
+    const setupArgs = ['setup', PROJECT, '--docker', box.name];
+    const ab = ['alpha==1.0', 'beta==1.0'];
+    const abg = [...ab, 'gamma==1.0'];
+    writeFileSync(join(dir, 'requirements.txt'), ab.join('\n') + '\n');
+    expect((await cliJson(setupArgs)).code).toBe(0);
+    let reqs = ab;
+    const finished = new Set<string>();
+    const log: string[] = [];
+    for (let n = 1; finished.size < 4 && n < 60; n++) {
+      for (const when of ['after', 'before'] as const) {
+        // An update (gamma added), then a rebuild (gamma dropped): each trial's next setup leaves the other's start.
+        for (const next of [abg, ab]) {
+          const kind = `${next === abg ? 'update' : 'rebuild'} ${when}`;
+          if (finished.has(kind)) {
+            if (reqs !== next) { writeFileSync(join(dir, 'requirements.txt'), next.join('\n') + '\n'); expect((await cliJson(setupArgs)).code).toBe(0); reqs = next; }
+            continue;
+          }
+          writeFileSync(join(dir, 'requirements.txt'), next.join('\n') + '\n');
+          const cli = startCli(setupArgs, { NODE_OPTIONS: `--import ${hook}`, TEST_KILL_AT_EXEC: String(n), TEST_KILL_WHEN: when });
+          const code = await cli.done;
+          const where = `${kind}, killed at exec ${n} (exit ${code})`;
+          log.push(where);
+          if (code === 0) finished.add(kind); // fewer execs than n: nothing was killed
+          else expect(code, `${where}: ${cli.stderr()}`).toBeNull();
+          await settled();
+          const onDisk = await scene();
+          const env = await cliJson(['env', PROJECT, '--docker', box.name]);
+          expect(['ready', 'outdated'], `${where}: ${env.stdout}${env.stderr}\nwhat the kill left:\n${onDisk}\nafter env:\n${await scene()}`).toContain(env.json?.state);
+          const wanted = (env.json.state === 'ready' ? next : reqs).map((r) => r.split('==')[0]);
+          const imp = await ex.exec(`${PROJECT}/.venv/bin/python`, ['-c', `import sys, ${wanted.join(', ')}; assert all(m.__file__.startswith(sys.prefix) for m in (${wanted.join(', ')},))`]);
+          expect(imp.exitCode, `${where}: ${env.json.state} but ${imp.stderr}`).toBe(0);
+          const again = await cliJson(setupArgs);
+          expect(again.code, `${where}: ${again.stdout}${again.stderr}`).toBe(0);
+          expect(again.json.isolation.verified).toBe(true);
+          reqs = next;
+        }
+      }
+    }
+    process.stderr.write(`kill -9 at every exec in a container: ${log.length} trials\n`);
+    expect(finished.size, log.join('\n')).toBe(4);
+  }, 600_000);
 
   it('Ctrl-C of pymgr setup --docker stops the build in the container, keeps the previous env and releases the lock; of pymgr run --docker (a hang-up), the command', async () => {
     writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
