@@ -43,7 +43,7 @@
  * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { HOLDER, HOLDER_VAR, holderEntry } from '../executor/holder.js';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
@@ -137,13 +137,6 @@ const MKDIR_THEN_READ = [
   'printf \'mkdir-ok\\n\'',
   'exec /bin/sh -c "$batch" sh "$@"',
 ].join('\n');
-/**
- * Every exec says which pymgr process started it (its children inherit the variable), so a
- * setup that takes over the lock of one that died can stop what it left running
- * ({@link DockerExecutor.stopLeftovers}). Outside the PYMGR_ settings' namespace.
- */
-const HOLDER_VAR = '_PYMGR_HOLDER';
-const HOLDER = `${hostname()}/${process.pid}`;
 /** `sh -c STOP_LEFTOVERS sh <VAR=value>`: kill every process whose environment holds exactly that entry; print how many. */
 const STOP_LEFTOVERS = [
   'n=0',
@@ -502,7 +495,7 @@ export class DockerExecutor implements Executor {
    * children inherit) is killed, in one exec.
    */
   async stopLeftovers(from: { host: string; pid: number }): Promise<number> {
-    const r = await this.execNow('/bin/sh', ['-c', STOP_LEFTOVERS, 'sh', `${HOLDER_VAR}=${from.host}/${from.pid}`], { user: 'root', env: { LC_ALL: 'C' } });
+    const r = await this.execNow('/bin/sh', ['-c', STOP_LEFTOVERS, 'sh', holderEntry(from)], { user: 'root', env: { LC_ALL: 'C' } });
     return Number(r.stdout.trim()) || 0;
   }
 

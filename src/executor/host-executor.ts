@@ -3,6 +3,8 @@ import { execa } from 'execa';
 import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 import { mergeEnv } from './env.js';
+import { HOLDER, HOLDER_VAR, stopProcessesWith, holderEntry } from './holder.js';
+import { hostname } from 'node:os';
 
 export { mergeEnv };
 
@@ -33,7 +35,8 @@ export class HostExecutor implements Executor {
         hint: 'Run pymgr as that user instead, or use a Docker executor.',
       });
     }
-    const env = mergeEnv(this.baseEnv, options.env);
+    // Tagged with this process (see ./holder.ts): what a pymgr killed with -9 left running is found and stopped.
+    const env = mergeEnv(this.baseEnv, { ...options.env, [HOLDER_VAR]: HOLDER });
     const child = execa(file, [...args], {
       cwd: options.cwd,
       env,
@@ -71,6 +74,16 @@ export class HostExecutor implements Executor {
       stderr: exitCode === 127 && !result.stderr ? `${file}: not found` : String(result.stderr ?? ''),
       timedOut: result.timedOut === true,
     };
+  }
+
+  /**
+   * {@link Executor.stopLeftovers}: a pymgr killed with -9 leaves its programs running (an
+   * installer goes on writing into the env). Every program this executor starts carries
+   * `_PYMGR_HOLDER=<host>/<pid>` (inherited by its children); those of the dead `from` are killed.
+   */
+  async stopLeftovers(from: { host: string; pid: number }): Promise<number> {
+    if (from.host !== hostname()) return 0; // another machine's programs are out of reach
+    return stopProcessesWith(holderEntry(from));
   }
 
   async readFile(path: string): Promise<string> {

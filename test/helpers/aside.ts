@@ -137,3 +137,21 @@ export async function cliJson(args: string[], env?: Record<string, string | unde
   }
   return { ...res, json };
 }
+
+/**
+ * An sdist `<name>-1.0.tar.gz` in `dir` whose build (an in-tree PEP 517 backend, no network) takes
+ * `seconds` and then gives a real wheel: an install that is still running when it is looked at.
+ */
+export function slowSdist(dir: string, name: string, seconds: number): void {
+  const work = makeTemp('pymgr-sdist-');
+  const root = join(work, `${name}-1.0`);
+  mkdirSync(root);
+  writeFileSync(join(root, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "slowbackend"\nbackend-path = ["."]\n\n[project]\nname = "${name}"\nversion = "1.0"\n`);
+  writeFileSync(join(root, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
+  writeFileSync(
+    join(root, 'slowbackend.py'),
+    BACKEND.replace('NAME, VERSION, DEPS = "swapproj", "0.1.0", ["alpha==1.0", "beta==1.0"]', `NAME, VERSION, DEPS = ${JSON.stringify(name)}, "1.0", []`)
+      .replace(/def build_wheel[\s\S]*?\n(?=def build_editable)/, `def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    import time; time.sleep(${seconds})\n    return _wheel(wheel_directory, {"${name}/__init__.py": "VALUE = 1\\n"})\n`),
+  );
+  if (spawnSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', work, `${name}-1.0`]).status !== 0) throw new Error('tar failed');
+}

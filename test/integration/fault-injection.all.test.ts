@@ -10,9 +10,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTemp, runCli } from '../helpers/project.js';
-import { cliJson, killGroup, makeWheelhouse, requirementsProject, startCli } from '../helpers/aside.js';
+import { cliJson, killGroup, makeWheelhouse, requirementsProject, slowSdist, startCli, treeFingerprint } from '../helpers/aside.js';
 import { makeIsolatedMise } from '../helpers/mise.js';
-import { findMise, findPyenvRoot, findUv, requireTool } from '../helpers/tools.js';
+import { findMise, findPyenvRoot, findUv, repoRoot, requireTool } from '../helpers/tools.js';
 
 const pyenvRoot = findPyenvRoot();
 const versions = pyenvRoot && existsSync(join(pyenvRoot, 'versions')) ? readdirSync(join(pyenvRoot, 'versions')) : [];
@@ -117,6 +117,55 @@ describe.skipIf(!run)('fault injection and concurrency (built CLI, real managers
     expect(landed, log.join('\n')).toBeGreaterThanOrEqual(22);
     expect(whileAside, log.join('\n')).toBeGreaterThanOrEqual(6);
   }, 400_000);
+
+  it('kill -9 of pymgr alone right after each program it starts (a 2 s build goes on without it): the next command stops what it left, the previous env comes back exactly as it was', async () => {
+    const hook = join(repoRoot, 'test', 'helpers', 'kill-at-spawn.mjs');
+    const slowWheels = makeWheelhouse();
+    slowSdist(slowWheels, 'slowpkg', 2);
+    const dir = requirementsProject();
+    const venv = join(dir, '.venv');
+    const ab = ['alpha==1.0', 'beta==1.0'];
+    const from: Target = { provider: 'uv', python: '3.12', reqs: ab };
+    const opts = (t: Target) => ['--provider', t.provider, '--python', t.python, '--offline', '--find-links', slowWheels];
+    const setupTo = async (t: Target) => {
+      writeFileSync(join(dir, 'requirements.txt'), t.reqs.join('\n') + '\n');
+      const r = await cliJson(['setup', dir, ...opts(t)], { UV_NO_CACHE: '1' });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.json.isolation.verified).toBe(true);
+      return r;
+    };
+    await setupTo(from);
+    // The installs that take 2 s (slowpkg is built, uv's cache is off): an update in place, and a rebuild for another Python.
+    const kinds: Array<[string, Target]> = [['update', { ...from, reqs: [...ab, 'slowpkg==1.0'] }], ['rebuild', { ...from, python: '3.11', reqs: [...ab, 'slowpkg==1.0'] }]];
+    const log: string[] = [];
+    let outdated = 0;
+    for (const [kind, next] of kinds) {
+      for (let n = 1; n < 30; n++) {
+        const before = treeFingerprint(venv);
+        writeFileSync(join(dir, 'requirements.txt'), next.reqs.join('\n') + '\n');
+        const cli = startCli(['setup', dir, ...opts(next)], { NODE_OPTIONS: `--import ${hook}`, TEST_KILL_AT_SPAWN: String(n), UV_NO_CACHE: '1' });
+        const code = await cli.done;
+        const where = `${kind}, pymgr killed after starting program ${n} (exit ${code})`;
+        log.push(where);
+        if (code === 0) break; // it started fewer programs: nothing was killed, every moment was tried
+        expect(code, `${where}: ${cli.stderr()}`).toBeNull();
+        // At once, while what it started may still run: env puts the previous env back (or says the new one is ready).
+        const env = await cliJson(['env', dir, ...opts(next)]);
+        expect(['ready', 'outdated'], `${where}: ${env.stdout}${env.stderr}`).toContain(env.json?.state);
+        if (env.json.state === 'outdated') {
+          outdated++;
+          await new Promise((r) => setTimeout(r, 2500)); // a build left running would have installed by now
+          expect(treeFingerprint(venv), `${where}: the previous env is not as it was`).toEqual(before);
+        } else {
+          expect((await runCli(['run', dir, '--', 'python', '-c', 'import slowpkg, alpha'])).code, where).toBe(0);
+        }
+        await setupTo(from); // the next setup ends verified
+      }
+    }
+    process.stderr.write(`kill -9 of pymgr alone after each program it starts: ${log.length} trials, ${outdated} left the previous env\n`);
+    expect(log.filter((l) => l.endsWith('(exit 0)')).length, log.join('\n')).toBe(2);
+    expect(outdated, log.join('\n')).toBeGreaterThanOrEqual(4);
+  }, 600_000);
 
   it('8 concurrent setups with different managers: each exits 0 or LOCK_TIMEOUT, one sound env results', async () => {
     const iso = makeIsolatedMise(findMise()!, { pyenvRoot });

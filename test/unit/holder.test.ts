@@ -1,0 +1,42 @@
+/**
+ * Stopping what a dead pymgr left running (src/executor/holder.ts), on real processes: every
+ * process carrying the entry goes, with the programs it started, and nothing else.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { HostExecutor } from '../../src/executor/host-executor.js';
+import { holderEntry, HOLDER_VAR, stopProcessesWith } from '../../src/executor/holder.js';
+import { hostname } from 'node:os';
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+
+describe.skipIf(!existsSync('/proc/self/environ'))('stopping the programs of a dead pymgr (/proc)', () => {
+  it('kills every process carrying the entry, and the ones they started; leaves the others', async () => {
+    const dead = { host: hostname(), pid: 4_000_000 + (process.pid % 1000) }; // no such process: only its entry matters
+    const entry = holderEntry(dead);
+    const env = { ...process.env, [HOLDER_VAR]: `${dead.host}/${dead.pid}` };
+    // A program that starts another (the installer and its build backend).
+    const parent = spawn('/bin/sh', ['-c', 'sleep 30 & echo $!; wait'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const grandchild = Number(await new Promise<string>((r) => parent.stdout!.once('data', (c) => r(String(c).trim()))));
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' }); // not the dead one's
+    try {
+      expect(alive(parent.pid!) && alive(grandchild) && alive(other.pid!)).toBe(true);
+      expect(await stopProcessesWith(entry)).toBe(2);
+      expect(alive(parent.pid!)).toBe(false);
+      expect(alive(grandchild)).toBe(false);
+      expect(alive(other.pid!)).toBe(true);
+      expect(await stopProcessesWith(entry)).toBe(0);
+    } finally {
+      other.kill('SIGKILL');
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('the host executor tags what it runs with this process, and stops only what a process on this machine left', async () => {
+    const ex = new HostExecutor();
+    const res = await ex.exec('/bin/sh', ['-c', `printf %s "$${HOLDER_VAR}"`]);
+    expect(res.stdout).toBe(`${hostname()}/${process.pid}`);
+    expect(await ex.stopLeftovers({ host: `not-${hostname()}`, pid: process.pid })).toBe(0);
+  });
+});
