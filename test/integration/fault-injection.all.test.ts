@@ -127,23 +127,28 @@ describe.skipIf(!run)('fault injection and concurrency (built CLI, real managers
     const ab = ['alpha==1.0', 'beta==1.0'];
     const from: Target = { provider: 'uv', python: '3.12', reqs: ab };
     const opts = (t: Target) => ['--provider', t.provider, '--python', t.python, '--offline', '--find-links', slowWheels];
+    const noCache = { UV_NO_CACHE: '1', PIP_NO_CACHE_DIR: '1' }; // the build runs every time
     const setupTo = async (t: Target) => {
       writeFileSync(join(dir, 'requirements.txt'), t.reqs.join('\n') + '\n');
-      const r = await cliJson(['setup', dir, ...opts(t)], { UV_NO_CACHE: '1' });
+      const r = await cliJson(['setup', dir, ...opts(t)], noCache);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.json.isolation.verified).toBe(true);
       return r;
     };
     await setupTo(from);
-    // The installs that take 2 s (slowpkg is built, uv's cache is off): an update in place, and a rebuild for another Python.
-    const kinds: Array<[string, Target]> = [['update', { ...from, reqs: [...ab, 'slowpkg==1.0'] }], ['rebuild', { ...from, python: '3.11', reqs: [...ab, 'slowpkg==1.0'] }]];
+    // The installs that take 2 s (slowpkg is built, uv's cache is off): an update in place, a rebuild for another Python, a swap to pyenv (pip builds it).
+    const kinds: Array<[string, Target]> = [
+      ['update', { ...from, reqs: [...ab, 'slowpkg==1.0'] }],
+      ['rebuild', { ...from, python: '3.11', reqs: [...ab, 'slowpkg==1.0'] }],
+      ['swap uv → pyenv', { ...from, provider: 'pyenv', reqs: [...ab, 'slowpkg==1.0'] }],
+    ];
     const log: string[] = [];
     let outdated = 0;
     for (const [kind, next] of kinds) {
       for (let n = 1; n < 30; n++) {
         const before = treeFingerprint(venv);
         writeFileSync(join(dir, 'requirements.txt'), next.reqs.join('\n') + '\n');
-        const cli = startCli(['setup', dir, ...opts(next)], { NODE_OPTIONS: `--import ${hook}`, TEST_KILL_AT_SPAWN: String(n), UV_NO_CACHE: '1' });
+        const cli = startCli(['setup', dir, ...opts(next)], { NODE_OPTIONS: `--import ${hook}`, TEST_KILL_AT_SPAWN: String(n), ...noCache });
         const code = await cli.done;
         const where = `${kind}, pymgr killed after starting program ${n} (exit ${code})`;
         log.push(where);
@@ -163,7 +168,7 @@ describe.skipIf(!run)('fault injection and concurrency (built CLI, real managers
       }
     }
     process.stderr.write(`kill -9 of pymgr alone after each program it starts: ${log.length} trials, ${outdated} left the previous env\n`);
-    expect(log.filter((l) => l.endsWith('(exit 0)')).length, log.join('\n')).toBe(2);
+    expect(log.filter((l) => l.endsWith('(exit 0)')).length, log.join('\n')).toBe(kinds.length);
     expect(outdated, log.join('\n')).toBeGreaterThanOrEqual(4);
   }, 600_000);
 
