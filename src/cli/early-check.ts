@@ -85,6 +85,14 @@ export function runCheckCommand(command: CheckCommand, argv: readonly string[] =
   return ran.then((r) => ({ command: [command.file, ...command.args], exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.killed }));
 }
 
+/**
+ * Name `command` in the hint for this command line (a full setup that recorded its result: the
+ * same command run again checks that record first).
+ */
+export function leaveHint(command: CheckCommand, env: Record<string, string | undefined> = process.env, argv: readonly string[] = process.argv.slice(2), cwd = process.cwd()): void {
+  rememberHint(earlyHintPath(env, cwd, argv), serialise(command));
+}
+
 /** Run `command` as bin/pymgr.mjs does (its variables laid over this process's, `null` removed). */
 function runCheck(command: CheckCommand): Promise<Ran> {
   const env = mergeEnv(process.env, command.env && Object.fromEntries(Object.entries(command.env).map(([k, v]) => [k, v ?? undefined])));

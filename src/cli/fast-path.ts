@@ -19,9 +19,9 @@ import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExecOptions, ExecResult, Executor } from '../contracts.js';
 import type { DetectResult, SetupResult } from '../types.js';
-import { runCheckCommand } from './early-check.js';
+import { leaveHint, runCheckCommand, type CheckCommand } from './early-check.js';
 import { pymgrCacheDir, statePath } from '../core/paths.js';
-import { inspectVenv } from '../core/verify.js';
+import { checkInvocation, inspectVenv } from '../core/verify.js';
 import { redact } from '../redact.js';
 
 const ENV_PREFIXES = ['PYMGR_', 'UV_', 'MISE_', 'PYENV', 'XDG_', 'PIP_', 'PYTHON'];
@@ -138,6 +138,8 @@ export async function writeQuickRecord(
   if (!(await stillValid())) return;
   const data: QuickRecord = { schema: 1, venvPath: record.venvPath, fingerprint: record.fingerprint, expected: record.expected, watch, result: record.result, ...(docker ? { docker } : {}) };
   await writeRecordFile(key, data);
+  // The same command line run again starts this record's check before pymgr's code loads.
+  if (!docker) leaveHint(hostCheckCommand(record.venvPath, record.expected), key.env ?? process.env);
 }
 
 /** A watch list's paths: files as they are, directories (their listings) with a trailing `/`; sorted, once each. */
@@ -199,9 +201,18 @@ export function tryQuickDetect(key: QuickKeyInput): DetectResult | undefined {
  */
 const spawnOnly: Pick<Executor, 'exec'> = {
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return runCheckCommand({ file, args: [...args], env: options.env, timeoutMs: options.timeoutMs });
+    return runCheckCommand(asCheckCommand(file, args, options));
   },
 };
+function asCheckCommand(file: string, args: readonly string[], options: ExecOptions): CheckCommand {
+  return { file, args: [...args], env: options.env, timeoutMs: options.timeoutMs };
+}
+/** What the host fast path runs to check the env of a record (the check {@link tryQuickReuse} makes). */
+const FAST_CHECK = { files: 'signature' } as const;
+function hostCheckCommand(venvPath: string, expected: readonly string[]): CheckCommand {
+  const { file, args, options } = checkInvocation(venvPath, expected, FAST_CHECK);
+  return asCheckCommand(file, args, options);
+}
 
 /**
  * The recorded result of the last setup, re-verified, when nothing it depends on has changed;
@@ -214,7 +225,7 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
     const record = JSON.parse(readFileSync(join(cacheDir(env), `${quickKey(key)}.json`), 'utf8')) as QuickRecord;
     if (record.schema !== 1 || !!record.docker !== !!key.docker) return undefined;
     const version = record.result.python.version;
-    const options = { versionOk: (v: string) => v === version, files: 'signature' as const };
+    const options = { ...FAST_CHECK, versionOk: (v: string) => v === version };
     let check: Awaited<ReturnType<typeof inspectVenv>>;
     let cost: { execs: number; roundTrips?: number };
     if (key.docker && record.docker) {
@@ -229,11 +240,10 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
       if (!seen || seen.container !== record.docker.id || !recordHolds(record, seen.signatures, seen.state)) return undefined;
       cost = { execs: 1, roundTrips: there.roundTrips() };
     } else {
-      // The interpreter starts first and the watch list is looked at while it runs: its answer
-      // counts only when nothing watched changed. The files: the cheap signature recorded at the
-      // last full verification (a removed file is caught).
-      const checking = inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], options);
-      checking.catch(() => undefined);
+      // The watch list first (a few dozen stats: well under a millisecond): when something changed,
+      // no interpreter is started for nothing (bin/pymgr.mjs may have started one already, from
+      // the hint; it runs on beside the full setup). The files: the cheap signature recorded at
+      // the last full verification (a removed file is caught).
       const sigs = record.watch.map(([p]) => observe(p));
       let stateText: string | undefined;
       try {
@@ -242,7 +252,7 @@ export async function tryQuickReuse(key: QuickKeyInput): Promise<SetupResult | u
         return undefined;
       }
       if (!recordHolds(record, sigs, stateText)) return undefined;
-      check = await checking;
+      check = await inspectVenv(spawnOnly as Executor, record.venvPath, record.expected ?? [], options);
       cost = { execs: 1 };
     }
     if (!check.verified) return undefined;

@@ -405,6 +405,35 @@ print('{"version":%s,"prefix":%s,"basePrefix":%s,"executable":%s,"realPrefix":%s
 `;
 
 /**
+ * The program {@link inspectVenv} runs for these arguments: the venv's interpreter, its arguments
+ * and its exec options (the CLI's fast path names it in a hint, src/cli/early-check.ts).
+ */
+export function checkInvocation(
+  venvPath: string,
+  expected: readonly string[],
+  options: Omit<InspectOptions, 'signal'> = {},
+): { file: string; args: string[]; options: { timeoutMs: number; env: Record<string, string | undefined>; readOnly: boolean } } {
+  const names = [...new Set(expected.map(normalizeName))];
+  const files = options.files ?? 'off';
+  const watch = options.watch;
+  const mode = (files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`) + (watch ? ',watch' : '');
+  const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + (watch ? SCRIPT_WATCH : 'watch = ""\n') + SCRIPT_TAIL;
+  return {
+    file: `${venvPath}/bin/python`,
+    args: ['-I', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names],
+    options: {
+      timeoutMs: options.timeoutMs ?? 60_000,
+      env: {
+        PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined,
+        ...(watch ? { PYMGR_WATCH: watch.paths.join('\n'), PYMGR_STATE: watch.statePath } : {}),
+      },
+      // Only the signature is ever written, and only when asked to.
+      readOnly: !options.recordSignature,
+    },
+  };
+}
+
+/**
  * Ask the venv's own interpreter whether it is a real venv at `venvPath` and whether every
  * expected distribution is installed inside it. Never throws for a failed check: the report says.
  */
@@ -414,22 +443,10 @@ export async function inspectVenv(
   expected: readonly string[],
   options: InspectOptions = {},
 ): Promise<IsolationReport> {
-  const python = `${venvPath}/bin/python`;
+  const { file: python, args, options: execOptions } = checkInvocation(venvPath, expected, options);
   const names = [...new Set(expected.map(normalizeName))];
   const files = options.files ?? 'off';
-  const watch = options.watch;
-  const mode = (files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`) + (watch ? ',watch' : '');
-  const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + (watch ? SCRIPT_WATCH : 'watch = ""\n') + SCRIPT_TAIL;
-  const res = await executor.exec(python, ['-I', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names], {
-    timeoutMs: options.timeoutMs ?? 60_000,
-    env: {
-      PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined, PYTHONSTARTUP: undefined,
-      ...(watch ? { PYMGR_WATCH: watch.paths.join('\n'), PYMGR_STATE: watch.statePath } : {}),
-    },
-    signal: options.signal,
-    // Only the signature is ever written, and only when asked to.
-    readOnly: !options.recordSignature,
-  });
+  const res = await executor.exec(python, args, { ...execOptions, signal: options.signal });
   const checks: IsolationCheck[] = [];
   if (res.exitCode !== 0) {
     checks.push({

@@ -4,7 +4,7 @@
  * Through the built CLI with real uv, each case on its own copy of a fixture.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { HostExecutor } from '../../src/executor/host-executor.js';
@@ -39,6 +39,26 @@ describe.skipIf(!run)('warm fast path invalidation (real uv, CLI)', () => {
     expect(readdirSync(join(stateDir, 'quick')).filter((f) => f.startsWith('early-')).length).toBe(1);
     return dir;
   };
+
+  it('a full setup leaves the hint of the check the next run makes: that run takes the interpreter started early (the hint is not rewritten)', async () => {
+    const dir = copyFixture('requirements');
+    expect((await setup(dir)).venv.action).toBe('created');
+    const hints = () => readdirSync(join(stateDir, 'quick')).filter((f) => f.startsWith('early-')).map((f) => join(stateDir, 'quick', f));
+    expect(hints()).toHaveLength(1);
+    const [hint] = hints();
+    const before = { text: readFileSync(hint, 'utf8'), ino: statSync(hint).ino };
+    expect(JSON.parse(before.text).args).toContain(join(dir, '.venv'));
+    expect((await setup(dir)).venv.action).toBe('reused');
+    // Rewritten (a new file renamed in) only when the program started from it was not the one the check needed.
+    expect({ text: readFileSync(hint, 'utf8'), ino: statSync(hint).ino }).toEqual(before);
+    // An update records again, with the new requirement in the check: the next run takes it too.
+    writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8') + 'attrs==23.2.0\n');
+    expect((await setup(dir)).venv.action).toBe('updated');
+    const updated = { text: readFileSync(hint, 'utf8'), ino: statSync(hint).ino };
+    expect(updated.text).toContain('attrs');
+    expect((await setup(dir)).venv.action).toBe('reused');
+    expect({ text: readFileSync(hint, 'utf8'), ino: statSync(hint).ino }).toEqual(updated);
+  });
 
   it('an edited included requirement file', async () => {
     const dir = await warmProject();
