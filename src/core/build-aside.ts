@@ -108,7 +108,7 @@ export async function saveAside(executor: Executor, dir: string, mode: AsideMode
     mode,
     path,
     restore: () => restoreFrom(executor, dir, path, marker),
-    discard: () => executor.remove(path, { recursive: true }),
+    discard: () => executor.remove(path, { recursive: true, large: true }),
   };
   try {
     if (mode === 'move') {
@@ -243,7 +243,7 @@ export async function recoverAside(executor: Executor, venvPath: string): Promis
   const status = await inspectAside(executor, venvPath);
   if (!status) return undefined;
   if (status.action === 'discard') {
-    await executor.remove(status.path, { recursive: true });
+    await executor.remove(status.path, { recursive: true, large: true });
     return status;
   }
   const dir = await venvDirectory(executor, venvPath);

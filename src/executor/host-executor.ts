@@ -145,7 +145,13 @@ export class HostExecutor implements Executor {
     }
   }
 
-  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+  async remove(path: string, options: { recursive?: boolean; large?: boolean } = {}): Promise<void> {
+    if (options.recursive && options.large) {
+      // A whole env (thousands of entries): rm -rf takes about half the time of Node's walk; when it
+      // fails, Node's removal runs and reports the error.
+      const res = await execa('rm', ['-rf', '--', path], { reject: false, stdin: 'ignore', encoding: 'utf8' }).catch(() => undefined);
+      if (res?.exitCode === 0) return;
+    }
     await fs.rm(path, { recursive: options.recursive ?? false, force: true });
   }
 
