@@ -129,7 +129,8 @@ export async function saveAside(executor: Executor, dir: string, mode: AsideMode
 async function snapshot(executor: Executor, dir: string, to: string, entries: string[]): Promise<void> {
   const linked = entries.filter((n) => !COPIED_ENTRIES.includes(n));
   const copied = entries.filter((n) => COPIED_ENTRIES.includes(n));
-  if (linked.length) {
+  const linking = async () => {
+    if (!linked.length) return;
     try {
       await cp(executor, ['-a', '-l', '--', ...linked.map((n) => `${dir}/${n}`), to]);
     } catch {
@@ -137,8 +138,13 @@ async function snapshot(executor: Executor, dir: string, to: string, entries: st
       for (const n of linked) await executor.remove(`${to}/${n}`, { recursive: true });
       await cp(executor, ['-a', '--', ...linked.map((n) => `${dir}/${n}`), to]);
     }
-  }
-  if (copied.length) await cp(executor, ['-a', '--', ...copied.map((n) => `${dir}/${n}`), to]);
+  };
+  const copying = async () => {
+    if (copied.length) await cp(executor, ['-a', '--', ...copied.map((n) => `${dir}/${n}`), to]);
+  };
+  // Side by side (different entries); both have ended before a failure is reported (and the snapshot removed).
+  const [a, b] = await Promise.allSettled([linking(), copying()]);
+  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
   // `*.pth` files in site-packages are appended to in place by some installers (easy-install.pth).
   for (const lib of ['lib', 'lib64']) {
     const st = await executor.stat(`${dir}/${lib}`);
