@@ -127,14 +127,20 @@ export function printSetupResult(io: CliIO, result: SetupResult, json: boolean):
   if (summary) io.stdout(`  ${paint(io, 'stdout', 'bold', 'changed:')} ${summary}\n`);
 }
 
-/** `+2 packages, -1, 1 upgraded; Python 3.13.0 → 3.12.1; manager uv → pyenv`, or nothing when nothing changed. */
+/**
+ * `+2 packages (attrs==23.2.0, six==1.16.0), -1 package (pip==24.0); Python 3.13.0 → 3.12.1; manager uv → pyenv`
+ * (the names when there are at most three of a kind), or nothing when nothing changed.
+ */
 export function describeChanges(changes: SetupResult['changes']): string {
   if (!changes) return '';
   const parts: string[] = [];
   const pkgs: string[] = [];
-  if (changes.added.length) pkgs.push(`+${changes.added.length} package${changes.added.length > 1 ? 's' : ''}`);
-  if (changes.removed.length) pkgs.push(`-${changes.removed.length}`);
-  if (changes.changed.length) pkgs.push(`${changes.changed.length} changed version`);
+  const some = (sign: string, list: string[], what: (n: number) => string) => {
+    if (list.length) pkgs.push(`${sign}${list.length} ${what(list.length)}${list.length <= 3 ? ` (${list.join(', ')})` : ''}`);
+  };
+  some('+', changes.added, (n) => (n > 1 ? 'packages' : 'package'));
+  some('-', changes.removed, (n) => (n > 1 ? 'packages' : 'package'));
+  some('', changes.changed, (n) => (n > 1 ? 'versions changed' : 'version changed'));
   if (pkgs.length) parts.push(pkgs.join(', '));
   if (changes.python) parts.push(`Python ${changes.python.from} → ${changes.python.to}`);
   if (changes.manager) parts.push(`manager ${changes.manager.from} → ${changes.manager.to}`);

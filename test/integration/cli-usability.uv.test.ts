@@ -279,10 +279,14 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
   it('the last line says what changed: packages, Python, manager', async () => {
     const dir = copyFixture('quickstart');
     const first = await runCli(['setup', dir, '--provider', 'uv']);
-    expect(first.stdout).toContain('changed: +2 packages\n');
+    expect(first.stdout).toMatch(/changed: \+2 packages \(idna==[\d.]+, six==[\d.]+\)\n/);
     writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8') + 'attrs==23.2.0\n');
     const added = await runCli(['setup', dir, '--provider', 'uv', '--json']);
     expect(json(added.stdout).changes).toMatchObject({ added: ['attrs==23.2.0'], removed: [], changed: [] });
+    // A requirement dropped (a rebuild): what went is named as what came is.
+    writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8').replace('attrs==23.2.0\n', ''));
+    const dropped = await runCli(['setup', dir, '--provider', 'uv']);
+    expect(dropped.stdout).toContain('changed: -1 package (attrs==23.2.0)\n');
     const other = await runCli(['setup', dir, '--provider', 'uv', '--python', '3.11']);
     expect(other.code, other.stderr).toBe(0);
     expect(other.stdout).toMatch(/changed: Python 3\.\d+\.\d+ → 3\.11\.\d+\n/);
