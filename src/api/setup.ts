@@ -170,6 +170,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
 
     const python = await provider.ensurePython(ctx, request);
     ctx.progress({ step: 'python', message: `Python ${python.version} at ${python.executable}` });
+    assertVenvCapable(python, request);
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
     const decision = await decideVenvWork(executor, venvPath, {
@@ -262,6 +263,19 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * pymgr's venvs are Python 3's (the `venv` module; the checks run with the venv's own interpreter,
+ * `-I`): a Python 2 is refused before the env is touched, naming where the request came from.
+ */
+function assertVenvCapable(python: { version: string; executable: string }, request: { raw: string; source: string; sourcePath?: string }): void {
+  const major = Number(/^(\d+)\./.exec(python.version)?.[1]);
+  if (!(major < 3)) return;
+  throw new PymgrError('PYTHON_UNAVAILABLE', `Python ${python.version} (${python.executable}, picked for the request ${request.raw} from ${request.sourcePath ?? request.source}) cannot make a venv pymgr can verify: pymgr needs Python 3`, {
+    hint: 'Ask for a Python 3 (--python 3.12, `python` in the pymgr config, .python-version or requires-python). Python 2 has no venv module and is past its end of life.',
+    details: { python: python.version, executable: python.executable, request: request.raw },
+  });
 }
 
 /**

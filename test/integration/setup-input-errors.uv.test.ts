@@ -1,16 +1,20 @@
 /**
  * Broken inputs are errors before anything changes (real uv, built CLI, local wheels): an
  * unparsable uv.lock is PROJECT_INVALID before the venv is created; a `.pymgrrc` that is a
- * directory and `--index-url "not a url"` are configuration errors (exit 2) that change nothing.
+ * directory and `--index-url "not a url"` are configuration errors (exit 2) that change nothing; a
+ * request for Python 2 is PYTHON_UNAVAILABLE before the env is touched.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTemp, makeTemp, runCli, writeTree } from '../helpers/project.js';
-import { findUv, requireTool } from '../helpers/tools.js';
+import { findPyenvRoot, findUv, requireTool } from '../helpers/tools.js';
+import { treeFingerprint } from '../helpers/aside.js';
 import { buildWheel } from '../helpers/wheels.js';
 
 const run = requireTool('uv', findUv());
+const pyenvRoot = findPyenvRoot();
+const hasPython2 = requireTool('pyenv with a Python 2.7', !!pyenvRoot && existsSync(join(pyenvRoot, 'versions')) && readdirSync(join(pyenvRoot, 'versions')).some((v) => v.startsWith('2.7.')));
 const env = () => ({ PYMGR_STATE_DIR: makeTemp('pymgr-state-') });
 
 function requirementsProject(): string {
@@ -51,6 +55,24 @@ describe.skipIf(!run)('inputs that are broken change nothing (real uv, CLI)', ()
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/error\[PROJECT_INVALID\]: .*uv\.lock:\d+:\d+: invalid TOML/);
     expect(readFileSync(state, 'utf8')).toBe(before);
+  });
+
+  it.skipIf(!hasPython2)('a request for Python 2 is PYTHON_UNAVAILABLE before anything changes, with uv and with pyenv', async () => {
+    const dir = requirementsProject();
+    const e = env();
+    const first = await runCli(['setup', dir, '--json'], { env: e });
+    expect(first.code, first.stderr).toBe(0);
+    const before = treeFingerprint(join(dir, '.venv'));
+    for (const provider of ['uv', 'pyenv']) {
+      const res = await runCli(['setup', dir, '--python', '2.7', '--provider', provider, '--json'], { env: e });
+      expect(res.code, res.stdout + res.stderr).toBe(1);
+      const error = JSON.parse(res.stdout).error;
+      expect(error.code, provider).toBe('PYTHON_UNAVAILABLE');
+      expect(error.message).toMatch(/Python 2\.7\.\d+ .*picked for the request 2\.7 from .*pymgr needs Python 3 \(the previous env at .* was kept as it was\)/);
+      expect(error.hint).toContain('--python 3.12');
+      expect(treeFingerprint(join(dir, '.venv'))).toEqual(before);
+    }
+    expect(existsSync(join(dir, '.venv.pymgr-prev'))).toBe(false);
   });
 
   it('a .pymgrrc that is a directory is a clear config error (exit 2), nothing created', async () => {
