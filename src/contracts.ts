@@ -121,6 +121,13 @@ export interface Executor {
    * here, with whatever they started. Resolves to how many were stopped.
    */
   stopLeftovers?(from: { host: string; pid: number }): Promise<number>;
+  /**
+   * Optional (where a program's start can reach the place after its pymgr died: a container):
+   * run programs only while `lock.file` holds `lock.token`, until the returned function lifts it
+   * (the fence before it applies again). The env lock sets it while held; a program refused this
+   * way fails with LOCK_STALE and never runs.
+   */
+  fence?(lock: { file: string; token: string }): () => void;
   /** Canonical path with links resolved; rejects when it does not exist. */
   realpath(path: string): Promise<string>;
   /** The environment programs get by default in this place. */

@@ -118,6 +118,8 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
   // Made with the holder's next operation where an executor defers (a container: no round trip of
   // its own); a kill before it leaves an ownerless lock, which is judged by its age.
   await writeOwner(executor, ownerFile, me, true);
+  // Where a program's start can arrive late (a container), none runs once the lock is not ours.
+  const unfence = executor.fence?.({ file: ownerFile, token });
   // Refresh while held, but never write into a lock that is no longer ours.
   const timer = setInterval(() => {
     void readOwner(executor, ownerFile)
@@ -144,6 +146,8 @@ export async function acquireEnvLock(executor: Executor, venvPath: string, optio
         }
       } catch {
         /* left behind: judged stale later */
+      } finally {
+        unfence?.();
       }
     },
   };
@@ -235,8 +239,12 @@ async function takeOver(executor: Executor, path: string, stale: Owner | undefin
       // A holder that died here (kill -9, OOM) may have left programs running where the executor
       // runs them (a container goes on with an exec whose client died): stopped before the env is
       // touched again, or they would go on writing into it.
-      if (now && now.host === hostname() && !isAlive(now.pid)) await executor.stopLeftovers?.({ host: now.host, pid: now.pid });
+      const dead = now && now.host === hostname() && !isAlive(now.pid) ? { host: now.host, pid: now.pid } : undefined;
+      if (dead) await executor.stopLeftovers?.(dead);
       await executor.remove(path, { recursive: true });
+      // Once the lock is gone no program of the dead holder starts (a container's fenced execs
+      // check it); one that started between the first pass and the removal is stopped now.
+      if (dead) await executor.stopLeftovers?.(dead);
     }
   } finally {
     await executor.remove(guard, { recursive: true });

@@ -73,12 +73,21 @@ export interface DockerExecutorOptions {
 
 const WRAPPER = 'echo "$$"; exec "$@"';
 /**
+ * While the executor holds an env lock ({@link DockerExecutor.fence}): `F=<owner file> T=<token>`
+ * lead the arguments, and the program runs only while the owner file still holds the token (read
+ * by the shell itself, no program). An exec whose start reached the engine after its pymgr died
+ * and another took the lock over prints `pymgr-fence-lost` instead of its pid and runs nothing.
+ */
+const FENCE_HEAD = 'F=$1; T=$2; shift 2';
+const FENCE_CHECK = 'l=; IFS= read -r l < "$F" 2>/dev/null; case "$l" in *"$T"*) ;; *) echo pymgr-fence-lost; exit 124;; esac';
+const FENCED_WRAPPER = [FENCE_HEAD, FENCE_CHECK, WRAPPER].join('\n');
+/**
  * {@link WRAPPER} carrying deferred writes ({@link DockerExecutor.writeFileAtomic} with `defer`):
  * `sh -c CARRY sh <n> (<dir> <tmp> <target> <parents 0|1> <mode> <content>){n} <file> <args...>`.
  * Each write as WRITE_ATOMIC does it, in order; the first that fails prints
  * `pymgr-write-failed <index>` and its error instead of the pid, and the program is not run.
  */
-const CARRY_WRAPPER = [
+const CARRY_LOOP = [
   'n=$1; shift; i=0',
   'while [ "$i" -lt "$n" ]; do',
   '  if ! err=$( { if [ "$4" = 1 ]; then LC_ALL=C mkdir -p -m 755 -- "$1" || exit 1; fi; printf %s "$6" > "$2" && LC_ALL=C chmod "$5" -- "$2" && LC_ALL=C mv -f -T -- "$2" "$3"; } 2>&1 ); then',
@@ -86,8 +95,12 @@ const CARRY_WRAPPER = [
   '  fi',
   '  shift 6; i=$((i + 1))',
   'done',
-  'echo "$$"; exec "$@"',
 ].join('\n');
+const CARRY_WRAPPER = [CARRY_LOOP, WRAPPER].join('\n');
+/** {@link CARRY_WRAPPER} under a fence: the check first, so a refused exec writes nothing either. */
+const FENCED_CARRY_WRAPPER = [FENCE_HEAD, FENCE_CHECK, CARRY_LOOP, WRAPPER].join('\n');
+/** ... except in the lock's first exec, which carries the owner file itself: the writes, then the check. */
+const FENCING_CARRY_WRAPPER = [FENCE_HEAD, CARRY_LOOP, FENCE_CHECK, WRAPPER].join('\n');
 /** A deferred write larger than this is written at once (it travels as an argument). */
 const MAX_DEFERRED_BYTES = 64 * 1024;
 /** {@link DockerExecutor.prefetch}: `op path` pairs in, `op status bytes\n<bytes>` frames out, then `end`. */
@@ -160,6 +173,8 @@ interface ReadStore {
   passwd: Map<string, Promise<{ uid: number; gid: number; home: string } | undefined>>;
   /** Deferred writes, in order, not yet carried by a program run (see {@link DockerExecutor.writeFileAtomic}). */
   pending: DeferredWrite[];
+  /** The env lock programs run under (see {@link DockerExecutor.fence}). */
+  fence?: { file: string; token: string };
   /** Settles when the writes the last carrier took have landed (or failed). */
   landing?: Promise<void>;
 }
@@ -303,9 +318,12 @@ export class DockerExecutor implements Executor {
     const { set, unset } = splitEnv({ ...this.envOverlay, ...(options.env ?? {}), [HOLDER_VAR]: HOLDER });
     const target = unset.length ? ['env', ...unset.flatMap((k) => ['-u', k]), '--', ...command] : command;
     const withStdin = options.stdin !== undefined;
+    const fence = this.reads.fence;
+    const fenceArgs = fence ? [fence.file, fence.token] : [];
+    const carrier = !fence ? CARRY_WRAPPER : carried.some((w) => w.target === fence.file) ? FENCING_CARRY_WRAPPER : FENCED_CARRY_WRAPPER;
     const cmd = carried.length
-      ? ['/bin/sh', '-c', CARRY_WRAPPER, 'sh', String(carried.length), ...carried.flatMap((w) => [w.dir, w.tmp, w.target, w.parents ? '1' : '0', w.mode, w.content]), ...target]
-      : ['/bin/sh', '-c', WRAPPER, 'sh', ...target];
+      ? ['/bin/sh', '-c', carrier, 'sh', ...fenceArgs, String(carried.length), ...carried.flatMap((w) => [w.dir, w.tmp, w.target, w.parents ? '1' : '0', w.mode, w.content]), ...target]
+      : ['/bin/sh', '-c', fence ? FENCED_WRAPPER : WRAPPER, 'sh', ...fenceArgs, ...target];
 
     let stream: import('node:stream').Duplex;
     let session: Awaited<ReturnType<DockerContainer['exec']>>;
@@ -394,6 +412,12 @@ export class DockerExecutor implements Executor {
     if (killedBy === 'abort') throw abortError(signal!, file);
     if (pid === undefined && !killedBy) {
       const why = (startFailure ?? head.toString('utf8')).trim() || 'the engine gave no reason';
+      if (fence && why.startsWith('pymgr-fence-lost')) {
+        throw new PymgrError('LOCK_STALE', `${file} was not run in ${this.description}: the env lock (${fence.file.replace(/\/owner\.json$/, '')}) is no longer this process's; another setup took it over`, {
+          hint: 'This setup was stopped or cut off for longer than the lock allows and another one took over. Run `pymgr setup` again once that one has finished.',
+          details: { lock: fence.file },
+        });
+      }
       const failedWrite = /^pymgr-write-failed (\d+)\n?([\s\S]*)$/.exec(why);
       if (failedWrite && carried[Number(failedWrite[1])]) {
         const w = carried[Number(failedWrite[1])];
@@ -497,6 +521,21 @@ export class DockerExecutor implements Executor {
   async stopLeftovers(from: { host: string; pid: number }): Promise<number> {
     const r = await this.execNow('/bin/sh', ['-c', STOP_LEFTOVERS, 'sh', holderEntry(from)], { user: 'root', env: { LC_ALL: 'C' } });
     return Number(r.stdout.trim()) || 0;
+  }
+
+  /**
+   * {@link Executor.fence}: from now on every program runs only while `lock.file` holds
+   * `lock.token` (checked in the exec's wrapper) until the returned function lifts it (the
+   * fence before it applies again: a lock taken while holding another). An exec sent by a pymgr
+   * that has since died can reach the engine late, after another setup took the lock over and
+   * is restoring the env; it then runs nothing (its client is gone: nobody sees the error).
+   */
+  fence(lock: { file: string; token: string }): () => void {
+    const before = this.reads.fence;
+    this.reads.fence = lock;
+    return () => {
+      if (this.reads.fence === lock) this.reads.fence = before;
+    };
   }
 
   /** {@link Executor.flush}: the writes held back, made now (one exec; none when there are none). */

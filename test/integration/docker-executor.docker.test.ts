@@ -329,6 +329,33 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       expect((await ex.readDir('/work/atomic'))?.sort()).toEqual(['a', 'dir']);
     });
 
+    it('a fence: programs (and the writes they carry) run only while the lock file holds the token; the owner write itself is carried first; lifting it restores the one before', async () => {
+      const other = await DockerExecutor.connect(box.id, { engine: engine! }); // another process's view: no fence
+      await ex.mkdir('/work/fence/lock', { recursive: true });
+      const owner = '/work/fence/lock/owner.json';
+      // The lock's first exec carries the owner file and then passes its own fence.
+      await ex.writeFileAtomic(owner, JSON.stringify({ pid: 1, token: 'tok-A' }), { defer: true });
+      const lift = ex.fence({ file: owner, token: 'tok-A' });
+      expect((await ex.exec('touch', ['/work/fence/ran-1'])).exitCode).toBe(0);
+      // A lock held while holding this one: its fence applies, then this one's again.
+      await other.writeFile('/work/fence/inner.json', '{"token":"tok-I"}');
+      const liftInner = ex.fence({ file: '/work/fence/inner.json', token: 'tok-I' });
+      expect((await ex.exec('touch', ['/work/fence/ran-inner'])).exitCode).toBe(0);
+      liftInner();
+      // Taken over: another holder's token. Nothing runs, nothing deferred is written.
+      await other.writeFile(owner, JSON.stringify({ pid: 2, token: 'tok-B' }));
+      await ex.writeFileAtomic('/work/fence/state.json', 'late', { defer: true });
+      await expect(ex.exec('touch', ['/work/fence/ran-2'])).rejects.toMatchObject({ code: 'LOCK_STALE', message: expect.stringContaining('/work/fence/lock') });
+      await expect(ex.writeFileAtomic('/work/fence/now.json', 'x')).rejects.toMatchObject({ code: 'LOCK_STALE' });
+      // The lock gone altogether: the same.
+      await other.remove('/work/fence/lock', { recursive: true });
+      await expect(ex.exec('touch', ['/work/fence/ran-3'])).rejects.toMatchObject({ code: 'LOCK_STALE' });
+      expect((await other.readDir('/work/fence'))?.sort()).toEqual(['inner.json', 'ran-1', 'ran-inner']);
+      lift();
+      expect((await ex.exec('touch', ['/work/fence/ran-4'])).exitCode).toBe(0);
+      expect(await other.exists('/work/fence/ran-4')).toBe(true);
+    });
+
     it('writeFileAtomic with defer: made, in order, at the start of the next program run, in its round trip', async () => {
       const before = ex.cost().roundTrips!;
       await ex.writeFileAtomic('/work/deferred/a/state.json', 'first', { parents: true, defer: true });

@@ -56,6 +56,14 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     throw new Error('programs of the killed setup still run in the container after 10 s');
   }
 
+  /** A hash of every path, type, mode, link target and file content under the venv, in the container. */
+  async function venvHash(): Promise<string> {
+    const sh = `cd ${PROJECT}/.venv && { find . -printf '%y %m %p %l\\n' | LC_ALL=C sort; find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; } | sha256sum`;
+    const r = await ex.exec('/bin/sh', ['-c', sh], { readOnly: true });
+    expect(r.exitCode, r.stderr).toBe(0);
+    return r.stdout.trim();
+  }
+
   /** The venv, its kept-aside sibling and its lock as they are now (for a failure's message). */
   async function scene(): Promise<string> {
     const v = `${PROJECT}/.venv`;
@@ -155,6 +163,38 @@ describe.skipIf(!hasDocker || !hasUv)('fault injection in a container (real engi
     expect(finished.size, log.join('\n')).toBe(4);
   }, 600_000);
 
+  it('an exec whose start reaches the engine after its pymgr died (a slow link) runs nothing once env has taken the lock over and put the previous env back', async () => {
+    const hook = join(repoRoot, 'test', 'helpers', 'kill-at-exec.mjs');
+    const { spawn } = await import('node:child_process');
+    // Between the killed setup and the engine: exec starts held back 2 s, and forwarded after the client is gone.
+    const proxy = spawn(process.execPath, ['-e', LATE_START_PROXY, '0', engineSocket(), '2000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((r) => proxy.stdout!.once('data', (c) => r(String(c).trim())));
+    try {
+      const setupArgs = ['setup', PROJECT, '--docker', box.name];
+      const ab = ['alpha==1.0', 'beta==1.0'];
+      for (const [kind, from, next] of [['update', ab, [...ab, 'gamma==1.0']], ['rebuild', [...ab, 'gamma==1.0'], ['alpha==1.0', 'delta==1.0']]] as const) {
+        writeFileSync(join(dir, 'requirements.txt'), from.join('\n') + '\n');
+        expect((await cliJson(setupArgs)).code).toBe(0);
+        const before = await venvHash();
+        writeFileSync(join(dir, 'requirements.txt'), next.join('\n') + '\n');
+        // Killed once the start of its install is sent: the install reaches the engine 2 s later.
+        const cli = startCli(setupArgs, { NODE_OPTIONS: `--import ${hook}`, TEST_KILL_AT_EXEC: '/"pip","install"/', TEST_KILL_WHEN: 'after', DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: undefined, DOCKER_CERT_PATH: undefined });
+        expect(await cli.done, `${kind}: ${cli.stderr()}`).toBeNull();
+        const env = await cliJson(['env', PROJECT, '--docker', box.name]);
+        expect(env.json?.state, `${kind}: ${env.stdout}${env.stderr}`).toBe('outdated');
+        await new Promise((r) => setTimeout(r, 3500)); // the late start has arrived
+        expect(await venvHash(), `${kind}: the previous env changed after env put it back:\n${await scene()}`).toBe(before);
+        const ps = await ex.exec('ps', ['-eo', 'args'], { readOnly: true });
+        expect(ps.stdout, kind).not.toMatch(/bin\/uv /);
+        const again = await cliJson(setupArgs);
+        expect(again.code, `${kind}: ${again.stdout}${again.stderr}`).toBe(0);
+        expect(again.json.isolation.verified).toBe(true);
+      }
+    } finally {
+      proxy.kill();
+    }
+  }, 180_000);
+
   it('Ctrl-C of pymgr setup --docker stops the build in the container, keeps the previous env and releases the lock; of pymgr run --docker (a hang-up), the command', async () => {
     writeFileSync(join(dir, 'requirements.txt'), 'alpha==1.0\nbeta==1.0\n');
     const ok = await cliJson(['setup', PROJECT, '--docker', box.name]);
@@ -219,3 +259,35 @@ function slowSdist(dir: string, name: string): void {
   execFileSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', work, `${name}-1.0`]);
   rmSync(work, { recursive: true, force: true });
 }
+
+/** The engine's Unix socket (the test engine's, as DOCKER_HOST names it, else the default). */
+function engineSocket(): string {
+  const host = process.env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
+/**
+ * A TCP front for the engine's socket (argv: port or 0, socket, ms) that holds every exec start
+ * for ms and goes on forwarding after its client has gone: what a slow link does to the last
+ * request of a pymgr killed just after sending it. Prints its port.
+ */
+const LATE_START_PROXY = String.raw`
+const net = require('net');
+const [port, socket, ms] = process.argv.slice(1);
+const server = net.createServer({ allowHalfOpen: true }, (client) => {
+  const engine = net.connect({ path: socket, allowHalfOpen: true });
+  let queue = Promise.resolve();
+  client.on('data', (chunk) => {
+    const late = /^POST \S*\/exec\/[^/\s]+\/start/.test(chunk.toString('latin1', 0, 200));
+    queue = queue.then(() => (late ? new Promise((r) => setTimeout(r, Number(ms))) : undefined)).then(() => { if (!engine.destroyed) engine.write(chunk); });
+  });
+  engine.on('data', (c) => { if (!client.destroyed) client.write(c); });
+  client.on('error', () => {});
+  // Its end of input (a program's stdin closed) in order; a client that died: the engine side a little later.
+  client.on('end', () => { queue = queue.then(() => engine.end()); });
+  client.on('close', () => { queue = queue.then(() => setTimeout(() => engine.end(), 5000)); });
+  engine.on('error', () => client.destroy());
+  engine.on('end', () => { if (!client.destroyed) client.end(); });
+});
+server.listen(Number(port), '127.0.0.1', () => process.stdout.write(server.address().port + '\n'));
+`;
