@@ -412,7 +412,7 @@ export function checkInvocation(
   venvPath: string,
   expected: readonly string[],
   options: Omit<InspectOptions, 'signal'> = {},
-): { file: string; args: string[]; options: { timeoutMs: number; env: Record<string, string | undefined>; readOnly: boolean } } {
+): { file: string; args: string[]; options: { timeoutMs: number; env: Record<string, string | undefined>; readOnly: boolean }; names: string[] } {
   const names = [...new Set(expected.map(normalizeName))];
   const files = options.files ?? 'off';
   const watch = options.watch;
@@ -430,6 +430,7 @@ export function checkInvocation(
       // Only the signature is ever written, and only when asked to.
       readOnly: !options.recordSignature,
     },
+    names,
   };
 }
 
@@ -443,8 +444,7 @@ export async function inspectVenv(
   expected: readonly string[],
   options: InspectOptions = {},
 ): Promise<IsolationReport> {
-  const { file: python, args, options: execOptions } = checkInvocation(venvPath, expected, options);
-  const names = [...new Set(expected.map(normalizeName))];
+  const { file: python, args, options: execOptions, names } = checkInvocation(venvPath, expected, options);
   const files = options.files ?? 'off';
   const res = await executor.exec(python, args, { ...execOptions, signal: options.signal });
   const checks: IsolationCheck[] = [];
