@@ -43,12 +43,12 @@
  * Needs `/bin/sh`, coreutils and findutils in the container (any Debian/Ubuntu-based image).
  */
 import { randomBytes } from 'node:crypto';
-import { HOLDER, HOLDER_VAR, holderEntry } from '../executor/holder.js';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat, OutputStream, ReadRequest } from '../contracts.js';
 import { isPymgrError, PymgrError } from '../errors.js';
+import { HOLDER, HOLDER_VAR, holderEntry } from '../executor/holder.js';
 import { FrameDemuxer } from './demux-stream.js';
 import {
   describeConnection,
@@ -873,12 +873,12 @@ export class DockerExecutor implements Executor {
     return this.reads;
   }
 
-  /** The user's /etc/passwd entry, read once per container (a failed read is tried again). */
   /** The user part of {@link effectiveUser}: the key of its passwd entry. */
   private passwdKey(): string {
     return this.effectiveUser().split(':')[0];
   }
 
+  /** The user's /etc/passwd entry, read once per container (a failed read is tried again). */
   private findPasswdEntry(): Promise<{ uid: number; gid: number; home: string } | undefined> {
     const userPart = this.passwdKey();
     let known = this.reads.passwd.get(userPart);

@@ -25,26 +25,18 @@ export function holderEntry(from: { host: string; pid: number }): string {
  */
 export async function stopProcessesWith(entry: string, waitMs = 5_000): Promise<number> {
   const marked = processesWith(entry);
-  for (const pid of marked) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone already */
-    }
-  }
-  // A process that just started (forked before the kill) holds the entry too: look again until none is left.
+  // A process that was starting (forked before the kill) holds the entry too: look again until none is left.
   const until = Date.now() + waitMs;
-  let left = processesWith(entry);
-  while (left.length && Date.now() < until) {
+  for (let left = marked; left.length; left = processesWith(entry)) {
     for (const pid of left) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
-        /* gone */
+        /* gone already */
       }
     }
+    if (Date.now() >= until) break;
     await new Promise((r) => setTimeout(r, 20));
-    left = processesWith(entry);
   }
   return marked.length;
 }

@@ -1,10 +1,10 @@
 import { promises as fs, constants as fsConstants, accessSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { execa } from 'execa';
 import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 import { mergeEnv } from './env.js';
-import { HOLDER, HOLDER_VAR, stopProcessesWith, holderEntry } from './holder.js';
-import { hostname } from 'node:os';
+import { HOLDER, HOLDER_VAR, holderEntry, stopProcessesWith } from './holder.js';
 
 export { mergeEnv };
 
