@@ -73,13 +73,15 @@ if ! answers; then
     || iptables -I FORWARD -o "$bridge" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 
   if alive; then
-    log "dockerd ($(cat "$pidfile")) is running but does not answer yet; waiting"
+    log "dockerd ($(cat "$pidfile"), state $(sed 's/^.*) //' "/proc/$(cat "$pidfile")/stat" 2>/dev/null | cut -d' ' -f1)) is running but does not answer yet; waiting"
   else
     # A killed engine leaves its socket and pidfiles, and its containerd's: dockerd waits for a
     # containerd whose pid answers `kill -0`, which a zombie does (nobody here reaps them).
     rm -f "$sock" "$pidfile"
     alive "$dir/exec/containerd/containerd.pid" || rm -f "$dir/exec/containerd/containerd.pid"
-    log "starting the second dockerd (socket $sock, data root $data_root, bridge $bridge; log $logfile)"
+    # The last run's log (a killed engine's, say) is kept beside the new one.
+    [ -f "$logfile" ] && mv -f "$logfile" "$logfile.1"
+    log "starting the second dockerd (socket $sock, data root $data_root, bridge $bridge; log $logfile, the last one's $logfile.1)"
     setsid nohup dockerd \
       -H "unix://$sock" \
       --data-root "$data_root" \

@@ -84,7 +84,7 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
 
   afterAll(async () => {
     // The second engine answers again whatever happened, and the first kept its bridge.
-    execFileSync('bash', [join(repoRoot, 'scripts', 'docker-engine2.sh')], { stdio: 'ignore' });
+    startEngine2();
     for (const client of [engine1!, engine2!]) {
       // This run's fleets: the main one and the one Ctrl-C stops.
       for (const fleet of [fleetName, `${fleetName}s`]) {
@@ -163,7 +163,7 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
 
   it('the re-run (engine started again, through the CLI) completes the failed envs on their engine and reuses the rest', async () => {
     expect(first).toBeDefined();
-    execFileSync('bash', [join(repoRoot, 'scripts', 'docker-engine2.sh')], { stdio: 'ignore' });
+    startEngine2();
     const res = await runCli(['fleet', fleetFile, '--placements', placements, '--json'], { timeoutMs: 600_000 });
     expect(res.code, res.stderr + res.stdout.slice(0, 4000)).toBe(0);
     const again = JSON.parse(res.stdout);
@@ -186,7 +186,7 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
     for (let i = 0; i < 3; i++) await client.listContainers({}, { all: true });
     await client.findImageId(BASE_IMAGE);
     execFileSync('kill', ['-9', execFileSync('cat', [`${ENGINE2_DIR}/docker.pid`], { encoding: 'utf8' }).trim()]);
-    execFileSync('bash', [join(repoRoot, 'scripts', 'docker-engine2.sh')], { stdio: 'ignore' });
+    startEngine2();
     const again = await connectDockerClient({ kind: 'unix', socketPath: `${ENGINE2_DIR}/docker.sock` });
     for (const c of [client, again, client, again]) {
       expect(await c.findImageId(BASE_IMAGE)).toMatch(/^sha256:/);
@@ -221,3 +221,8 @@ describe.skipIf(!hasDocker || !hasEngine2 || !hasUv || !hasMise)('fleets on two 
     expect(existsSync(file)).toBe(true);
   }, 600_000);
 });
+
+/** Start the second engine (again); when it does not come up, the script's own account (the log's tail) is the error. */
+function startEngine2(): void {
+  execFileSync('bash', [join(repoRoot, 'scripts', 'docker-engine2.sh')], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
