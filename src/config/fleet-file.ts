@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PymgrError } from '../errors.js';
 import { PROVIDER_NAMES } from '../provider-names.js';
 import { configSchema, type PymgrConfigInput } from './schema.js';
