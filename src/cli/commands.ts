@@ -37,8 +37,15 @@ interface GlobalOpts {
 
 const repeatable = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Config values given as flags (the highest precedence). */
-function flagsFrom(o: GlobalOpts): PymgrConfigInput {
+/** A find-links value that is a path (not a URL), made absolute against the current directory. */
+const localLink = (link: string) => (/^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolvePath(link));
+
+/**
+ * Config values given as flags (the highest precedence). On this machine, a relative
+ * `--find-links` directory is the user's, relative to the current directory (as for uv and pip);
+ * in a container (`--docker`, `bake`) it stays as given, a path there.
+ */
+function flagsFrom(o: GlobalOpts, where: 'host' | 'container' = o.docker === undefined ? 'host' : 'container'): PymgrConfigInput {
   const flags: Record<string, unknown> = {};
   if (o.provider !== undefined) flags.provider = o.provider;
   if (o.python !== undefined) flags.python = o.python;
@@ -46,7 +53,7 @@ function flagsFrom(o: GlobalOpts): PymgrConfigInput {
   const index: Record<string, unknown> = {};
   if (o.offline) index.offline = true;
   if (o.indexUrl !== undefined) index.url = o.indexUrl;
-  if (o.findLinks?.length) index.findLinks = o.findLinks;
+  if (o.findLinks?.length) index.findLinks = where === 'host' ? o.findLinks.map(localLink) : o.findLinks;
   if (Object.keys(index).length) flags.index = index;
   const dependencies: Record<string, unknown> = {};
   if (o.frozen) dependencies.lock = 'frozen';
@@ -375,7 +382,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
           image: b.image,
           tag: b.tag,
           target: b.target,
-          flags: flagsFrom(o),
+          flags: flagsFrom(o, 'container'),
           ...(b.mount?.length ? { mounts: b.mount } : {}),
           ...(o.engine ? { engine: { engine: o.engine } } : {}),
           version: typeof PYMGR_VERSION === 'string' ? PYMGR_VERSION : '0.0.0-dev',

@@ -13,6 +13,7 @@ import { setup } from '../../src/api/setup.js';
 import type { ProgressEvent } from '../../src/contracts.js';
 import { cleanupTemp, copyFixture, makeTemp, runCli } from '../helpers/project.js';
 import { requireTool } from '../helpers/tools.js';
+import { buildWheel } from '../helpers/wheels.js';
 
 const uvPath = (() => {
   try {
@@ -274,6 +275,18 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(missing.code).toBe(1);
       expect(json(missing.stdout)).toMatchObject({ ok: false, state: 'missing' });
     });
+  });
+
+  it('a relative --find-links is the user\'s directory, not the project\'s', async () => {
+    const here = makeTemp('pymgr-links-');
+    mkdirSync(join(here, 'wheels'));
+    buildWheel(join(here, 'wheels'), 'pymgr-linked', '1.0');
+    mkdirSync(join(here, 'app'));
+    writeFileSync(join(here, 'app', 'requirements.txt'), 'pymgr-linked==1.0\n');
+    const res = await runCli(['setup', 'app', '--provider', 'uv', '--offline', '--find-links', 'wheels', '--json'], { cwd: here });
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(json(res.stdout).install.commands.flat()).toContain(join(here, 'wheels'));
+    expect((await inVenv(join(here, 'app'), 'import pymgr_linked')).code).toBe(0);
   });
 
   it('the last line says what changed: packages, Python, manager', async () => {
