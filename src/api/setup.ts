@@ -13,7 +13,7 @@ import { asidePathFor, statePath, toolsDirFrom } from '../core/paths.js';
 import { readState, writeState } from '../core/state.js';
 import { newBuildId, recoverAside, venvDirectory } from '../core/build-aside.js';
 import { factsOf, withFacts } from '../core/setup-facts.js';
-import { beginVenvWork, decideVenvWork, withKeptEnv } from '../core/venv-work.js';
+import { startVenvWork, withKeptEnv } from '../core/venv-work.js';
 import { describePartial, onlyPartialFailed, withReinstall } from '../core/repair.js';
 import { assertIsolated, inspectVenv, type PartialDistribution } from '../core/verify.js';
 import type { IsolationCheck, SetupChanges, SetupOptions, SetupResult, VenvAction } from '../types.js';
@@ -173,20 +173,19 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     assertVenvCapable(python, request);
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
-    const decision = await decideVenvWork(executor, venvPath, {
+    const before = await listDistributions(executor, venvPath);
+    // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
+    const { decision, work } = await startVenvWork(executor, venvPath, {
       state,
       provider: choice.name,
       python,
       dropped,
       venvProblem: async () => provider.venvProblem?.(ctx, venv),
       updateReason,
-    });
+    }, newBuildId());
     if (decision.action !== 'created') {
       ctx.progress({ step: 'venv', message: `${decision.reason}: ${decision.action === 'rebuilt' ? 'rebuilding' : 'updating in place'}; the current env is kept aside until the new one verifies` });
     }
-    // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
-    const before = await listDistributions(executor, venvPath);
-    const work = await beginVenvWork(executor, decision, newBuildId());
     const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     // Deferred: a container makes each write with the next operation (the venv's creation or the
     // install; the listing after verification), whose failure reports it.

@@ -30,6 +30,11 @@ export interface DecideInput {
   venvProblem: () => Promise<string | undefined>;
   /** Why the env needs an update at all, when known (shown as the reason of an update in place). */
   updateReason?: string;
+  /**
+   * Called once the cheap checks leave an update in place likely, before the venv's interpreter
+   * checks it (what a caller may start meanwhile must not change the env).
+   */
+  onUpdateLikely?: (dir: string) => void;
 }
 
 /**
@@ -70,6 +75,7 @@ export async function decideVenvWork(executor: Executor, venvPath: string, input
   if (state && state.provider.name !== input.provider) return rebuild(`manager changed: ${state.provider.name} → ${input.provider}`);
   if (input.dropped.length) return rebuild(`no longer requested: ${input.dropped.join(', ')}`);
   if (!entries.includes('pyvenv.cfg')) return rebuild('not a complete venv (no pyvenv.cfg)');
+  input.onUpdateLikely?.(dir);
   const check = await inspectVenv(executor, venvPath, [], { versionOk: (v) => v === python.version });
   if (!check.verified) {
     const version = check.facts?.version;
@@ -105,6 +111,34 @@ export interface VenvWork {
 }
 
 /**
+ * {@link decideVenvWork}, then {@link beginVenvWork}, with an update's snapshot taken while the
+ * venv's interpreter checks the env (the snapshot only reads the env). When the decision turns out
+ * a rebuild, or an error, the snapshot is dropped first; a kill in between leaves a snapshot
+ * identical to the env, which recovery puts back or removes (build-aside.ts).
+ */
+export async function startVenvWork(executor: Executor, venvPath: string, input: DecideInput, id: string): Promise<{ decision: VenvDecision; work: VenvWork }> {
+  let snapshot: Promise<{ aside: Aside } | { error: unknown }> | undefined;
+  const onUpdateLikely = (dir: string) => {
+    snapshot = saveAside(executor, dir, 'copy', id).then((aside) => ({ aside }), (error: unknown) => ({ error }));
+  };
+  let decision: VenvDecision;
+  try {
+    decision = await decideVenvWork(executor, venvPath, { ...input, onUpdateLikely });
+  } catch (err) {
+    const taken = await snapshot;
+    if (taken && 'aside' in taken) await taken.aside.discard().catch(() => undefined);
+    throw err;
+  }
+  const taken = await snapshot;
+  if (taken && decision.action === 'updated') {
+    if ('error' in taken) throw taken.error;
+    return { decision, work: asideWork(id, decision.dir, taken.aside) };
+  }
+  if (taken && 'aside' in taken) await taken.aside.discard();
+  return { decision, work: await beginVenvWork(executor, decision, id) };
+}
+
+/**
  * Start the work the decision calls for: a rebuild moves the previous env aside (the directory is
  * then empty), an update keeps a hard-link snapshot of it, a new venv needs nothing kept.
  */
@@ -124,7 +158,11 @@ export async function beginVenvWork(executor: Executor, decision: VenvDecision, 
       async commit() {},
     };
   }
-  const aside: Aside = await saveAside(executor, dir, decision.action === 'rebuilt' ? 'move' : 'copy', id);
+  return asideWork(id, dir, await saveAside(executor, dir, decision.action === 'rebuilt' ? 'move' : 'copy', id));
+}
+
+/** The work of an update or a rebuild, with the previous env kept in `aside`. */
+function asideWork(id: string, dir: string, aside: Aside): VenvWork {
   return {
     id,
     async rollback() {
