@@ -14,7 +14,8 @@
 //          pymgr:  pymgr setup <dir> --provider uv --offline --find-links <wheels>  (updated in place,
 //                  the previous env kept as a hard-link snapshot until the update verifies)
 //          raw:    uv pip install --python <venv> --offline --find-links <wheels> -r requirements.txt
-//          also:   the snapshot alone (cp -al of the venv, then rm -rf of the copy)
+//          also:   the snapshot alone (cp -al of the venv, then rm -rf of the copy), and the same
+//                  update through the library's setup() in one running process (no Node start)
 //
 //   detect: detect() over 1,000 small projects in one process (goal <= 1 s), and `pymgr detect` on one
 //          project against `node -e 0` (goal <= 1.3x)
@@ -186,6 +187,39 @@ function benchHost() {
     upd.snapshot.push(run('cp', ['-a', '-l', join(pdir, '.venv'), copy]).ms + run('rm', ['-rf', copy]).ms);
   }
 
+  // The same update through the library, in one running process (what an environment builder
+  // pays: no Node start, no module loading), against the raw command timed in that process too.
+  const ldir = join(work, 'update-library');
+  const lraw = join(work, 'update-library-raw');
+  for (const d of [ldir, lraw]) {
+    mkdirSync(d);
+    writeFileSync(join(d, 'requirements.txt'), sixty.join('\n') + '\n');
+  }
+  run(uv, ['venv', '--quiet', '--no-project', '--python', base, join(lraw, '.venv')]);
+  const lrawPython = join(lraw, '.venv', 'bin', 'python');
+  const rawArgs = ['pip', 'install', '--quiet', '--python', lrawPython, ...offline, '-r', join(lraw, 'requirements.txt')];
+  run(uv, rawArgs, { cwd: lraw });
+  const libScript = `
+    import { appendFileSync } from 'node:fs';
+    import { execFileSync } from 'node:child_process';
+    const { setup } = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    const dir = ${JSON.stringify(ldir)}, raw = ${JSON.stringify(lraw)};
+    const flags = { provider: 'uv', python: ${JSON.stringify(first.python.version)}, index: { offline: true, findLinks: [${JSON.stringify(wheels)}] } };
+    await setup({ projectDir: dir, flags });
+    const out = { library: [], raw: [] };
+    for (let i = 0; i < ${RUNS}; i++) {
+      for (const d of [dir, raw]) appendFileSync(d + '/requirements.txt', 'benchnew-' + i + '==1.0\\n');
+      let t = performance.now();
+      const r = await setup({ projectDir: dir, flags });
+      out.library.push(performance.now() - t);
+      if (r.venv.action !== 'updated') throw new Error('the added requirement was not an update in place');
+      t = performance.now();
+      execFileSync(${JSON.stringify(uv)}, ${JSON.stringify(rawArgs)}, { cwd: raw });
+      out.raw.push(performance.now() - t);
+    }
+    console.log(JSON.stringify(out));`;
+  const lib = JSON.parse(run(process.execPath, ['--input-type=module', '-e', libScript]).stdout);
+
   // The same warm no-op for an env pyenv built (when pyenv is here): its own floor, measured alongside.
   const pyenvWarm = benchPyenvWarm();
 
@@ -215,6 +249,9 @@ function benchHost() {
   console.log(`      ratio pymgr / raw uv             ${ratio(median(upd.pymgr), median(upd.raw))}   (goal <= 1.5x)`);
   console.log(`update snapshot alone (cp -al + rm -rf) ${f(median(upd.snapshot))}`);
   console.log(`      pymgr minus raw, minus snapshot  ${f(median(upd.pymgr) - median(upd.raw) - median(upd.snapshot))}   (Node start, detection, verification)`);
+  console.log(`update library setup(), one process    ${f(median(lib.library))}`);
+  console.log(`update raw uv pip install -r, timed there ${f(median(lib.raw))}`);
+  console.log(`      ratio library / raw uv           ${ratio(median(lib.library), median(lib.raw))}   (no Node start: what an environment builder pays)`);
   if (hasTime) {
     console.log('');
     console.log(`max RSS  pymgr cold ${median(cold.pymgrRss)} KB, pymgr warm ${median(warm.pymgrRss)} KB`);
