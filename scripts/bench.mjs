@@ -15,7 +15,9 @@
 //                  the previous env kept as a hard-link snapshot until the update verifies)
 //          raw:    uv pip install --python <venv> --offline --find-links <wheels> -r requirements.txt
 //          also:   the snapshot alone (cp -al of the venv, then rm -rf of the copy), and the same
-//                  update through the library's setup() in one running process (no Node start)
+//                  update through the library's setup() in one running process (no Node start);
+//                  and the floors of any verified update: the raw command plus one start of the
+//                  venv's interpreter (`-I -c pass`), plus `node -e 0` for the CLI
 //
 //   detect: detect() over 1,000 small projects in one process (goal <= 1 s), and `pymgr detect` on one
 //          project against `node -e 0` (goal <= 1.3x)
@@ -166,7 +168,7 @@ function benchHost() {
   run(base, ['-c', WHEELS, wheels, '60', String(RUNS + 1)]);
   const offline = ['--offline', '--find-links', wheels];
   const sixty = Array.from({ length: 60 }, (_, i) => `benchpkg-${i}==1.0`);
-  const upd = { pymgr: [], raw: [], snapshot: [] };
+  const upd = { pymgr: [], raw: [], snapshot: [], python: [], node: [] };
   const pdir = join(work, 'update-pymgr');
   const rdir = join(work, 'update-raw');
   for (const d of [pdir, rdir]) {
@@ -185,6 +187,9 @@ function benchHost() {
     upd.raw.push(run(uv, ['pip', 'install', '--quiet', '--python', rawPython, ...offline, '-r', join(rdir, 'requirements.txt')], { cwd: rdir }).ms);
     const copy = join(work, `snapshot-${i}`);
     upd.snapshot.push(run('cp', ['-a', '-l', join(pdir, '.venv'), copy]).ms + run('rm', ['-rf', copy]).ms);
+    // The floors: one start of the venv's interpreter (as the checks start it), one Node start.
+    upd.python.push(run(join(pdir, '.venv', 'bin', 'python'), ['-I', '-c', 'pass']).ms);
+    upd.node.push(run(process.execPath, ['-e', '0']).ms);
   }
 
   // The same update through the library, in one running process (what an environment builder
@@ -249,8 +254,11 @@ function benchHost() {
   console.log(`      ratio pymgr / raw uv             ${ratio(median(upd.pymgr), median(upd.raw))}   (goal <= 1.5x)`);
   console.log(`update snapshot alone (cp -al + rm -rf) ${f(median(upd.snapshot))}`);
   console.log(`      pymgr minus raw, minus snapshot  ${f(median(upd.pymgr) - median(upd.raw) - median(upd.snapshot))}   (Node start, detection, verification)`);
+  const pyFloor = median(upd.raw) + median(upd.python);
+  console.log(`update floor: raw + venv python -I     ${f(pyFloor)}   (${ratio(pyFloor, median(upd.raw))} of raw: any verified update, no snapshot, no Node)`);
+  console.log(`update floor: the same + node -e 0     ${f(pyFloor + median(upd.node))}   (${ratio(pyFloor + median(upd.node), median(upd.raw))} of raw: the CLI's floor)`);
   console.log(`update library setup(), one process    ${f(median(lib.library))}`);
-  console.log(`update raw uv pip install -r, timed there ${f(median(lib.raw))}`);
+  console.log(`update raw uv, timed in that process  ${f(median(lib.raw))}`);
   console.log(`      ratio library / raw uv           ${ratio(median(lib.library), median(lib.raw))}   (no Node start: what an environment builder pays)`);
   if (hasTime) {
     console.log('');
