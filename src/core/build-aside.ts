@@ -89,7 +89,13 @@ export function newBuildId(): string {
  * Put the env in `dir` aside for the build `id` (see the module comment for the two modes).
  * On failure nothing is lost: whatever was moved is moved back before the error is thrown.
  */
-export async function saveAside(executor: Executor, dir: string, mode: AsideMode, id: string): Promise<Aside> {
+export async function saveAside(
+  executor: Executor,
+  dir: string,
+  mode: AsideMode,
+  id: string,
+  options: { signal?: AbortSignal; onCopying?: () => void } = {},
+): Promise<Aside> {
   const path = asidePathFor(dir);
   const entries = ((await executor.readDir(dir)) ?? []).filter((n) => n !== MARKER);
   if (!(await executor.mkdir(path))) {
@@ -108,13 +114,13 @@ export async function saveAside(executor: Executor, dir: string, mode: AsideMode
     mode,
     path,
     restore: () => restoreFrom(executor, dir, path, marker),
-    discard: () => executor.remove(path, { recursive: true, large: true }),
+    discard: () => discardAside(executor, path),
   };
   try {
     if (mode === 'move') {
       for (const name of entries) await moveEntry(executor, `${dir}/${name}`, `${path}/${name}`);
     } else {
-      await snapshot(executor, dir, path, entries);
+      await snapshot(executor, dir, path, entries, options.signal, options.onCopying);
     }
     await writeMarker(executor, path, { ...marker, phase: 'saved' });
   } catch (err) {
@@ -125,26 +131,43 @@ export async function saveAside(executor: Executor, dir: string, mode: AsideMode
   return aside;
 }
 
-/** A hard-link copy of `dir`'s entries into `to`, with the entries installers rewrite copied for real. */
-async function snapshot(executor: Executor, dir: string, to: string, entries: string[]): Promise<void> {
+/**
+ * Drop a kept env for good. The marker goes first (one unlink): a removal cut short then leaves a
+ * sibling without a marker, which recovery removes; never a half-removed env it would put back.
+ */
+async function discardAside(executor: Executor, path: string): Promise<void> {
+  await executor.remove(`${path}/${MARKER}`);
+  await executor.remove(path, { recursive: true, large: true });
+}
+
+/**
+ * A hard-link copy of `dir`'s entries into `to`, with the entries installers rewrite copied for
+ * real. `signal` stops the copies (the snapshot is then incomplete: the caller drops it);
+ * `onCopying` is called once they are started.
+ */
+async function snapshot(executor: Executor, dir: string, to: string, entries: string[], signal?: AbortSignal, onCopying?: () => void): Promise<void> {
   const linked = entries.filter((n) => !COPIED_ENTRIES.includes(n));
   const copied = entries.filter((n) => COPIED_ENTRIES.includes(n));
   const linking = async () => {
     if (!linked.length) return;
     try {
-      await cp(executor, ['-a', '-l', '--', ...linked.map((n) => `${dir}/${n}`), to]);
-    } catch {
+      await cp(executor, ['-a', '-l', '--', ...linked.map((n) => `${dir}/${n}`), to], signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
       // A file system without hard links: a real copy (slower, as safe).
       for (const n of linked) await executor.remove(`${to}/${n}`, { recursive: true });
-      await cp(executor, ['-a', '--', ...linked.map((n) => `${dir}/${n}`), to]);
+      await cp(executor, ['-a', '--', ...linked.map((n) => `${dir}/${n}`), to], signal);
     }
   };
   const copying = async () => {
-    if (copied.length) await cp(executor, ['-a', '--', ...copied.map((n) => `${dir}/${n}`), to]);
+    if (copied.length) await cp(executor, ['-a', '--', ...copied.map((n) => `${dir}/${n}`), to], signal);
   };
   // Side by side (different entries); both have ended before a failure is reported (and the snapshot removed).
-  const [a, b] = await Promise.allSettled([linking(), copying()]);
+  const both = Promise.allSettled([linking(), copying()]);
+  onCopying?.();
+  const [a, b] = await both;
   for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+  signal?.throwIfAborted();
   // `*.pth` files in site-packages are appended to in place by some installers (easy-install.pth).
   for (const lib of ['lib', 'lib64']) {
     const st = await executor.stat(`${dir}/${lib}`);
@@ -154,7 +177,7 @@ async function snapshot(executor: Executor, dir: string, to: string, entries: st
       const pth = ((await executor.readDir(`${dir}/${site}`)) ?? []).filter((n) => n.endsWith('.pth'));
       if (!pth.length) continue;
       for (const n of pth) await executor.remove(`${to}/${site}/${n}`);
-      await cp(executor, ['-a', '--', ...pth.map((n) => `${dir}/${site}/${n}`), `${to}/${site}/`]);
+      await cp(executor, ['-a', '--', ...pth.map((n) => `${dir}/${site}/${n}`), `${to}/${site}/`], signal);
     }
   }
 }
@@ -175,8 +198,8 @@ async function moveEntry(executor: Executor, from: string, to: string): Promise<
   }
 }
 
-async function cp(executor: Executor, args: string[]): Promise<void> {
-  const res = await executor.exec('cp', args, { timeoutMs: 300_000 });
+async function cp(executor: Executor, args: string[], signal?: AbortSignal): Promise<void> {
+  const res = await executor.exec('cp', args, { timeoutMs: 300_000, ...(signal ? { signal } : {}) });
   if (res.exitCode !== 0) throw commandFailed(executor, res, 'keep a snapshot of the previous env', 'Check free space and permissions next to the venv.');
 }
 

@@ -31,10 +31,10 @@ export interface DecideInput {
   /** Why the env needs an update at all, when known (shown as the reason of an update in place). */
   updateReason?: string;
   /**
-   * Called once the cheap checks leave an update in place likely, before the venv's interpreter
-   * checks it (what a caller may start meanwhile must not change the env).
+   * Called once the cheap checks leave an update in place likely; the venv's interpreter checks the
+   * env once the promise it returns settles (what it starts must not change the env).
    */
-  onUpdateLikely?: (dir: string) => void;
+  onUpdateLikely?: (dir: string) => Promise<void> | void;
 }
 
 /**
@@ -75,7 +75,7 @@ export async function decideVenvWork(executor: Executor, venvPath: string, input
   if (state && state.provider.name !== input.provider) return rebuild(`manager changed: ${state.provider.name} → ${input.provider}`);
   if (input.dropped.length) return rebuild(`no longer requested: ${input.dropped.join(', ')}`);
   if (!entries.includes('pyvenv.cfg')) return rebuild('not a complete venv (no pyvenv.cfg)');
-  input.onUpdateLikely?.(dir);
+  await input.onUpdateLikely?.(dir);
   const check = await inspectVenv(executor, venvPath, [], { versionOk: (v) => v === python.version });
   if (!check.verified) {
     const version = check.facts?.version;
@@ -112,30 +112,42 @@ export interface VenvWork {
 
 /**
  * {@link decideVenvWork}, then {@link beginVenvWork}, with an update's snapshot taken while the
- * venv's interpreter checks the env (the snapshot only reads the env). When the decision turns out
- * a rebuild, or an error, the snapshot is dropped first; a kill in between leaves a snapshot
- * identical to the env, which recovery puts back or removes (build-aside.ts).
+ * venv's interpreter checks the env (the snapshot and the check only read the env: the checks run
+ * with `-B`). When the decision turns out a rebuild, or an error, the snapshot is stopped and
+ * dropped first; a kill in between leaves a snapshot identical to the env, or an unfinished one,
+ * which recovery puts back or removes (build-aside.ts).
  */
 export async function startVenvWork(executor: Executor, venvPath: string, input: DecideInput, id: string): Promise<{ decision: VenvDecision; work: VenvWork }> {
+  const stop = new AbortController();
   let snapshot: Promise<{ aside: Aside } | { error: unknown }> | undefined;
-  const onUpdateLikely = (dir: string) => {
-    snapshot = saveAside(executor, dir, 'copy', id).then((aside) => ({ aside }), (error: unknown) => ({ error }));
+  // The check starts once the copies have (the snapshot's first steps are quick file operations).
+  const onUpdateLikely = async (dir: string) => {
+    let copying!: () => void;
+    const started = new Promise<void>((resolve) => (copying = resolve));
+    snapshot = saveAside(executor, dir, 'copy', id, { signal: stop.signal, onCopying: copying }).then((aside) => ({ aside }), (error: unknown) => ({ error }));
+    await Promise.race([started, snapshot]);
+  };
+  /** The snapshot is not wanted: stop it, and drop it when it was complete (saveAside drops an unfinished one). */
+  const drop = async (): Promise<void> => {
+    stop.abort(new Error('the snapshot is not needed: the env is rebuilt'));
+    const taken = await snapshot;
+    if (taken && 'aside' in taken) await taken.aside.discard();
   };
   let decision: VenvDecision;
   try {
     decision = await decideVenvWork(executor, venvPath, { ...input, onUpdateLikely });
   } catch (err) {
-    const taken = await snapshot;
-    if (taken && 'aside' in taken) await taken.aside.discard().catch(() => undefined);
+    await drop().catch(() => undefined);
     throw err;
   }
-  const taken = await snapshot;
-  if (taken && decision.action === 'updated') {
-    if ('error' in taken) throw taken.error;
-    return { decision, work: asideWork(id, decision.dir, taken.aside) };
+  if (!snapshot) return { decision, work: await beginVenvWork(executor, decision, id) };
+  if (decision.action !== 'updated') {
+    await drop();
+    return { decision, work: await beginVenvWork(executor, decision, id) };
   }
-  if (taken && 'aside' in taken) await taken.aside.discard();
-  return { decision, work: await beginVenvWork(executor, decision, id) };
+  const taken = await snapshot;
+  if ('error' in taken) throw taken.error;
+  return { decision, work: asideWork(id, decision.dir, taken.aside) };
 }
 
 /**
