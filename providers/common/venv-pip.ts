@@ -7,7 +7,8 @@ import { lastLines } from '../../src/core/kit.js';
  * truncated file in pip breaks it). `undefined` when pip imports.
  */
 export async function pipProblem(ctx: ProviderContext, venv: VenvTarget, manager: string): Promise<string | undefined> {
-  const res = await ctx.executor.exec(venv.python, ['-I', '-c', 'import pip._internal.cli.main'], {
+  // -B: the check writes nothing into the env (pip's bytecode, when missing, would be).
+  const res = await ctx.executor.exec(venv.python, ['-I', '-B', '-c', 'import pip._internal.cli.main'], {
     timeoutMs: 60_000,
     env: { PYTHONPATH: undefined, PYTHONHOME: undefined, VIRTUAL_ENV: undefined },
     signal: ctx.signal,

@@ -420,7 +420,9 @@ export function checkInvocation(
   const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + (watch ? SCRIPT_WATCH : 'watch = ""\n') + SCRIPT_TAIL;
   return {
     file: `${venvPath}/bin/python`,
-    args: ['-I', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names],
+    // -B: a check never writes into the env (`.pth` files import modules from site-packages; their
+    // bytecode would be written there, even while a snapshot of the env is being taken).
+    args: ['-I', '-B', '-c', script, venvPath, mode, filesSignaturePath(venvPath), ...names],
     options: {
       timeoutMs: options.timeoutMs ?? 60_000,
       env: {
