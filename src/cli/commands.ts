@@ -37,8 +37,8 @@ interface GlobalOpts {
 
 const repeatable = (v: string, prev: string[] = []) => [...prev, v];
 
-/** A find-links value that is a path (not a URL), made absolute against the current directory. */
-const localLink = (link: string) => (/^[a-z][a-z0-9+.-]*:/i.test(link) ? link : resolvePath(link));
+/** A find-links value that is a path (not a URL: `scheme://`, `file:`), made absolute against the current directory. */
+const localLink = (link: string) => (/^([a-z][a-z0-9+.-]*:\/\/|file:)/i.test(link) ? link : resolvePath(link));
 
 /**
  * Config values given as flags (the highest precedence). On this machine, a relative

@@ -6,7 +6,7 @@
  * `config` and `doctor` output.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setup } from '../../src/api/setup.js';
@@ -278,7 +278,7 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
   });
 
   it('a relative --find-links is the user\'s directory, not the project\'s', async () => {
-    const here = makeTemp('pymgr-links-');
+    const here = realpathSync(makeTemp('pymgr-links-')); // the CLI's current directory is a real path
     mkdirSync(join(here, 'wheels'));
     buildWheel(join(here, 'wheels'), 'pymgr-linked', '1.0');
     mkdirSync(join(here, 'app'));
