@@ -1,7 +1,11 @@
-/** Hide credentials in URLs (`https://user:token@host/...` -> `https://user:***@host/...`). */
+/**
+ * Hide credentials in URLs (`https://user:token@host/...` -> `https://user:***@host/...`; a bare
+ * `https://token@host` -> `https://***@host`). The user of an `ssh://user@host` address is a login
+ * name, not a secret: it stays (its password, if any, does not).
+ */
 export function redact(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(?::([^\s/@]*))?@/gi, (_m, scheme: string, user: string, pass?: string) =>
-    pass === undefined ? `${scheme}***@` : `${scheme}${user}:***@`,
+    pass !== undefined ? `${scheme}${user}:***@` : /^(git\+)?ssh:\/\/$/i.test(scheme) ? `${scheme}${user}@` : `${scheme}***@`,
   );
 }
 

@@ -1,12 +1,14 @@
 /**
  * The human form of every verb's result. The library returns data; only the CLI turns it into
- * text (JSON mode prints the data itself, through printJson).
+ * text (JSON mode prints the data itself, through printJson). Credentials in URLs are redacted
+ * here as there (an index URL's password must not reach a terminal or a CI log).
  */
 import { describeSelection } from '../core/selection.js';
+import { redact } from '../redact.js';
 import type { DetectResult, DoctorReport, EnvReport, ShownConfig } from '../types.js';
 
 export function renderDetect(d: DetectResult): string {
-  return (
+  return redact(
     `project:  ${d.projectDir}\ntype:     ${d.projectType}${describeSelection(d.plan.steps)}\npython:   ${d.python.request} (from ${d.python.sourcePath ?? d.python.source})\nprovider: ${d.provider.name} (${d.provider.reason})\nvenv:     ${d.venv}\n` +
     // The provider's reason is on the provider line already.
     `reasons:\n${d.reasons.filter((r) => r.rule !== 'provider').map((r) => `  - ${r.message}${r.file ? ` [${r.file}]` : ''}`).join('\n')}\n`
@@ -19,14 +21,14 @@ export function renderConfig(shown: ShownConfig, options: { all?: boolean } = {}
   const rows = options.all ? shown.values : shown.values.filter((row) => row.source !== 'default');
   for (const row of rows) out += `${row.key} = ${JSON.stringify(row.value)}  (${row.source}${row.where ? `: ${row.where}` : ''})\n`;
   if (!options.all) out += rows.length ? '(every other key has its default: pymgr config --all lists them)\n' : 'nothing is set: every key has its default (pymgr config --all lists them)\n';
-  return out;
+  return redact(out);
 }
 
 export function renderEnv(env: EnvReport): string {
   let out = `venv:     ${env.path}\nstate:    ${env.state}${env.detail ? ` (${env.detail})` : ''}\n`;
   if (env.python) out += `python:   ${env.python.version} (${env.python.executable})\n`;
   if (env.provider) out += `provider: ${env.provider.name}${env.provider.version ? ` ${env.provider.version}` : ''}\n`;
-  return out;
+  return redact(out);
 }
 
 /** The human form of a report. */
@@ -64,5 +66,5 @@ export function renderDoctorReport(report: DoctorReport): string {
   lines.push('');
   const warnings = report.problems.filter((p) => p.severity === 'warning').length;
   lines.push(!report.ok ? 'NOT OK: see the errors above' : warnings ? `OK, with ${warnings} warning${warnings > 1 ? 's' : ''} (see above)` : 'OK');
-  return lines.join('\n') + '\n';
+  return redact(lines.join('\n') + '\n');
 }

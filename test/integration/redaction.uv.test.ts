@@ -20,6 +20,27 @@ describe.skipIf(!run)('credentials are redacted (real uv)', () => {
     expect(redact(`https://me:${SECRET}@example.invalid/simple`)).toBe('https://me:***@example.invalid/simple');
     expect(redact(`https://${SECRET}@example.invalid/simple`)).toBe('https://***@example.invalid/simple');
     expect(redact('https://example.invalid/simple')).toBe('https://example.invalid/simple');
+    // A login name in an ssh address is not a secret (a fleet file's engine, --engine); its password is.
+    expect(redact('ssh://me@gpu-1')).toBe('ssh://me@gpu-1');
+    expect(redact(`ssh://me:${SECRET}@gpu-1`)).toBe('ssh://me:***@gpu-1');
+  });
+
+  it('the text output of config, detect, env and doctor redacts them too', async () => {
+    const { dir, wheels } = project();
+    const made = await runCli(['setup', dir, '--provider', 'uv', '--offline', '--find-links', wheels]);
+    expect(made.code, made.stderr).toBe(0);
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({
+      index: { url: `https://user:${SECRET}@127.0.0.1:9/simple`, extraUrls: [`https://${SECRET}@127.0.0.1:9/extra`], findLinks: [wheels, `https://u:${SECRET}@127.0.0.1:9/links`] },
+    }));
+    for (const args of [['config'], ['config', '--all'], ['detect'], ['env'], ['doctor']]) {
+      const res = await runCli([...args, dir], { env: { PYMGR_INDEX__EXTRA_URLS: undefined } });
+      expect(res.stdout + res.stderr, args.join(' ')).not.toContain(SECRET);
+    }
+    const cfg = await runCli(['config', dir]);
+    expect(cfg.stdout).toContain('user:***@127.0.0.1');
+    const fromEnv = await runCli(['config', dir], { env: { PYMGR_INDEX__URL: `https://user:${SECRET}@127.0.0.1:9/simple` } });
+    expect(fromEnv.stdout).toContain('(env: PYMGR_INDEX__URL)');
+    expect(fromEnv.stdout).not.toContain(SECRET);
   });
 
   function project(): { dir: string; wheels: string } {
