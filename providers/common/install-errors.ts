@@ -66,12 +66,15 @@ export function installHint(cause: InstallFailureCause, message: string, python?
 
 /**
  * The error for a failed install: the installer's own error first (not the command line, which
- * goes to `details.command` for `-v` and `--json`), and a hint that fits the cause.
+ * goes to `details.command` for `-v` and `--json`), and a hint that fits the cause (`offline`: the
+ * install ran offline, so a package not found is one missing from the cache).
  */
-export function installFailed(executor: Executor, result: ExecResult, purpose: string, python?: string): PymgrError {
+export function installFailed(executor: Executor, result: ExecResult, purpose: string, python?: string, options: { offline?: boolean } = {}): PymgrError {
   const output = redact(`${result.stderr}\n${result.stdout}`);
   const lines = installerMessage(result.stderr || result.stdout);
-  const cause = result.timedOut ? 'other' : classifyInstallFailure(output);
+  const said = result.timedOut ? 'other' : classifyInstallFailure(output);
+  // Offline, pip says only "no matching distribution": it is the cache (and find-links) that lack it, not the index.
+  const cause = said === 'not-found' && options.offline ? 'offline' : said;
   const why = result.timedOut ? 'timed out' : `exit ${result.exitCode}`;
   const first = lines[0]?.replace(/^(error|ERROR): /, '') ?? `the installer failed (${why})`;
   const rest = lines.slice(1).map(redact);

@@ -160,7 +160,7 @@ export async function installPlanWithInstaller(
       signal: ctx.signal,
       onOutput: (_s, chunk) => ctx.progress({ step: 'install', message: purpose, output: chunk }),
     });
-    if (res.exitCode !== 0 || res.timedOut) throw installFailed(ctx.executor, res, purpose);
+    if (res.exitCode !== 0 || res.timedOut) throw installFailed(ctx.executor, res, purpose, undefined, { offline: plan.index.offline });
   });
 
   for (const step of plan.steps) {

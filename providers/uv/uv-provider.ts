@@ -346,7 +346,7 @@ export class UvProvider implements Provider {
           details: { file: step.lockFile, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') },
         });
       }
-      throw installFailed(ctx.executor, res, 'sync the uv project');
+      throw installFailed(ctx.executor, res, 'sync the uv project', undefined, { offline: plan.index.offline });
     }
     report.notes.push(
       !step.lockFile ? 'uv project synced (no uv.lock existed; uv wrote one)' : step.lock === 'update' ? 'uv project re-locked and synced (uv.lock updated)' : `uv project synced from uv.lock (--${step.lock})`,

@@ -1,7 +1,7 @@
 /**
  * Install errors through pip (the pyenv provider, the machine's pyenv Python, built CLI, local
  * wheels): pip's own ERROR lines lead the message, the command line only with -v, and the hint
- * fits the cause (no such version: the name, the pin and the index).
+ * fits the cause (no such version: the name, the pin and the index; offline: the cache).
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,5 +37,11 @@ describe.skipIf(!hasPyenv)('pip install errors lead with pip\'s words (real pyen
     expect(error).not.toMatch(/pip install|-m pip/);
     const verbose = await runCli(['setup', dir, '-v'], { env });
     expect(verbose.stderr).toMatch(/command: \S*python\S* -m pip install/);
+    // Offline, pip says the same words: the hint is about the cache, not the index.
+    const offline = await runCli(['setup', dir, '--offline', '--json'], { env });
+    expect(offline.code).toBe(1);
+    const doc = JSON.parse(offline.stdout);
+    expect(doc.error.details.cause).toBe('offline');
+    expect(doc.error.hint).toMatch(/^pymgr is offline .* `alpha` is not in the installer's cache/);
   });
 });
