@@ -7,6 +7,8 @@
  * 3. The first available manager in `config.preference` (source `preference`).
  * 4. None available: the first in `config.preference` (source `preference`), whose reason says so; the
  *    pipeline then tries to provision it.
+ * `isAvailable` throws for a manager whose configured `providers.<name>.path` fails (the user's
+ * decision, never skipped for another manager): selection then fails with that error.
  */
 import type { ProjectFacts, ProviderManifest, ProviderName } from '../src/contracts.js';
 import type { ProviderChoice, PymgrConfig } from '../src/core/kit.js';

@@ -195,11 +195,18 @@ export function providerLoader(load: (name: ProviderName) => Promise<Provider>):
 /**
  * Whether a provider can be used for automatic selection: its manager is found, or it can be
  * installed without git (uv provisioned with pip). Memoised: one probe per provider per command.
+ *
+ * A manager whose `providers.<name>.path` the config sets is the user's decision, never skipped:
+ * when it fails its probe, this throws the error choosing that provider explicitly gives
+ * (`ensureManager`: MANAGER_BROKEN naming the key and the program's output, or MANAGER_NOT_FOUND),
+ * before anything is changed. With a configured path `ensureManager` never downloads or replaces
+ * a manager, so asking it is only a probe.
  */
 export function providerAvailability(ctx: ProviderContext, load: (name: ProviderName) => Promise<Provider>): (name: ProviderName) => Promise<boolean> {
   return memoise(async (name: ProviderName) => {
     const provider = await load(name);
     if ((await provider.probe(ctx)).found) return true;
+    if (ctx.config.providers[name].path) return (await provider.ensureManager(ctx)).found;
     return provider.canProvision ? provider.canProvision(ctx) : false;
   });
 }

@@ -4,9 +4,10 @@
  * the program's output, and pymgr downloads nothing and leaves its tools directory untouched
  * (no `pip install uv`, even though a Python with pip is there to do it).
  */
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { treeFingerprint } from '../helpers/aside.js';
 import { cleanupTemp, makeTemp, runCli, writeTree } from '../helpers/project.js';
 
 function program(body: string): string {
@@ -45,4 +46,39 @@ describe('providers.uv.path that does not work (CLI)', () => {
       expect(readdirSync(toolsDir)).toEqual(['keep']);
     });
   }
+});
+
+describe('providers.uv.path that does not work, under provider auto (CLI)', () => {
+  afterAll(cleanupTemp);
+
+  it('is not skipped for another manager: MANAGER_BROKEN naming providers.uv.path; the working env is left exactly as it was', async () => {
+    const env = { PYMGR_TOOLS_DIR: makeTemp('pymgr-tools-'), PYMGR_STATE_DIR: makeTemp('pymgr-state-') };
+    const dir = writeTree({ 'requirements.txt': 'six==1.16.0\n' });
+    const venv = join(dir, '.venv');
+    const first = await runCli(['setup', dir, '--json'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout).provider.name).toBe('uv');
+    const before = treeFingerprint(venv);
+
+    const uv = program('echo "not really uv"');
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ providers: { uv: { path: uv } } }));
+    for (const verb of ['setup', 'detect']) {
+      const res = await runCli([verb, dir, '--json'], { env });
+      expect(res.code, `${verb}: ${res.stdout}${res.stderr}`).not.toBe(0);
+      const error = JSON.parse(res.stdout).error;
+      expect(error.code).toBe('MANAGER_BROKEN');
+      expect(error.message).toContain(`uv at ${uv} (providers.uv.path) does not run`);
+      expect(error.message).toContain('not really uv');
+      expect(error.details.keyPath).toBe('providers.uv.path');
+      expect(error.hint).toContain('providers.uv.path');
+      expect(error.hint).toMatch(/never downloads or replaces/);
+    }
+    expect(treeFingerprint(venv)).toEqual(before);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.venv')).sort()).toEqual(['.venv']);
+    expect(existsSync(join(venv, 'bin', 'python'))).toBe(true);
+
+    const run = await runCli(['run', dir, '--', 'python', '-c', 'import six; print("six ok")'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('six ok');
+  });
 });
