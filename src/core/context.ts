@@ -51,13 +51,13 @@ export async function resolveProject(options: CommonOptions): Promise<Resolved> 
   }
   let detection: ProjectDetection;
   try {
-    detection = await detectProject(executor, projectDir, resolved.config);
+    detection = await detectProject(executor, projectDir, resolved.config, { configPythonOrigin: describeOrigin(resolved, 'python') });
   } catch (err) {
     if (!options.searchUp || !isPymgrError(err, 'PROJECT_UNRECOGNISED')) throw err;
     const found = await findProjectAbove(executor, start, resolved.config, err);
     projectDir = found.dir;
     resolved = await load(projectDir);
-    detection = await detectProject(executor, projectDir, resolved.config);
+    detection = await detectProject(executor, projectDir, resolved.config, { configPythonOrigin: describeOrigin(resolved, 'python') });
     detection.reasons.unshift({ rule: 'project-root', file: projectDir, message: `project root ${projectDir}: the nearest Python project above ${start}` });
   }
   // A request from the config names its true origin: the flag, the variable or the file.

@@ -66,6 +66,8 @@ export interface ProjectDetection {
 export interface DetectOptions {
   /** The request when no file or setting names one (default `3`: the newest available). */
   defaultPython?: string;
+  /** Where the config's `python` came from (`--python`, `PYMGR_PYTHON`, a config file), for errors. */
+  configPythonOrigin?: string;
 }
 
 /** What the type rules look at. Built once from the directory listing and the parsed files. */
@@ -322,6 +324,7 @@ export async function detectProject(
     executor,
     projectDir: dir,
     configPython: config.python,
+    configPythonOrigin: options.configPythonOrigin,
     defaultPython: options.defaultPython,
     files: { ...files, miseTomls },
     pyproject,

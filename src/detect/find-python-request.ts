@@ -27,6 +27,8 @@ export interface PythonSourceContext {
   executor: Executor;
   projectDir: string;
   configPython?: string;
+  /** Where `configPython` came from (`--python`, `PYMGR_PYTHON`, a config file's path). */
+  configPythonOrigin?: string;
   defaultPython?: string;
   /** Absolute paths of the files present (undefined when absent). */
   files: {
@@ -87,7 +89,8 @@ export const PYTHON_SOURCE_RULES: readonly PythonSourceRule[] = [
     description: 'the python setting of the pymgr configuration',
     async resolve(ctx) {
       if (ctx.configPython === undefined) return undefined;
-      return checkRequest(ctx.configPython, 'config', undefined, 'configuration key "python"');
+      const origin = ctx.configPythonOrigin;
+      return checkRequest(ctx.configPython, 'config', undefined, origin?.startsWith('--') ? origin : `configuration key "python"${origin ? ` (${origin})` : ''}`);
     },
   },
   {

@@ -107,4 +107,16 @@ describe.skipIf(!run)('inputs that are broken change nothing (real uv, CLI)', ()
     const ok = await runCli(['config', dir, '--index-url', 'https://pypi.org/simple', '--json'], { env: e });
     expect(ok.code).toBe(0);
   });
+
+  it('a bad Python request names where it came from: the flag, the variable, the config file', async () => {
+    const dir = writeTree({ 'requirements.txt': 'alpha==1.0\n' });
+    const flag = await runCli(['detect', dir, '--python', 'abc'], { env: env() });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/error\[CONFIG_INVALID\]: --python: invalid Python version "abc"/);
+    const variable = await runCli(['detect', dir], { env: { ...env(), PYMGR_PYTHON: 'abc' } });
+    expect(variable.stderr).toMatch(/configuration key "python" \(PYMGR_PYTHON\): invalid Python version "abc"/);
+    writeFileSync(join(dir, '.pymgrrc.json'), JSON.stringify({ python: 'abc' }));
+    const file = await runCli(['detect', dir], { env: env() });
+    expect(file.stderr).toContain(`configuration key "python" (${join(dir, '.pymgrrc.json')}): invalid Python version "abc"`);
+  });
 });
