@@ -344,12 +344,9 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
       if (!runCommand || runCommand.length === 0) {
         throw new PymgrError('USAGE', 'pymgr run needs a command after `--`', { hint: 'pymgr run [dir] -- python -m pytest' });
       }
-      const { run } = await import('../api/run.js');
+      const { run, prepareRun } = await import('../api/run.js');
       const executor = await executorFor(o);
-      // In a container the command is not in this terminal's process group: Ctrl-C must reach it
-      // through pymgr (on the host it gets the terminal's signal itself).
-      const res = await untilInterrupted(io, async (signal) => run({
-        ...(executor ? { signal } : {}),
+      const options: import('../types.js').RunOptions = {
         ...(await commonOptions(dir, o, executor)),
         command: runCommand,
         ...(o.sync ? { sync: true } : {}),
@@ -361,7 +358,19 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
           ),
         // On the host the command inherits the terminal; a container's output is streamed here.
         onOutput: executor ? (stream, chunk) => (stream === 'stdout' ? io.stdout(chunk) : io.stderr(chunk)) : undefined,
-      }), { enabled: !!executor });
+      };
+      // On the host: the setup that --sync runs first stops cleanly on a signal, as `pymgr setup`
+      // does (the previous env kept, the lock released, exit 128 + n). Then, as `uv run` does,
+      // the command gets the signals, and pymgr waits for it and exits with its exit code: a
+      // terminal's Ctrl-C reaches it through the process group, and what is sent to pymgr alone
+      // is forwarded (SIGTERM, SIGHUP; SIGINT when pymgr is not the terminal's foreground job).
+      const runOnHost = async () => {
+        const prepared = await untilInterrupted(io, (signal) => prepareRun({ ...options, signal }));
+        return typeof prepared === 'number' ? prepared : prepared.start({ forwardSignals: true });
+      };
+      // In a container the command is not in this terminal's process group: Ctrl-C must reach it
+      // through pymgr, which stops it there and exits 128 + the signal's number.
+      const res = executor ? await untilInterrupted(io, (signal) => run({ ...options, signal })) : await runOnHost();
       if (typeof res === 'number') return res;
       if (res.notFound) io.stderr(`pymgr: ${runCommand[0]}: command not found (PATH starts with ${res.venvPath}/bin)\n`);
       return res.exitCode;
