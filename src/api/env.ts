@@ -3,7 +3,7 @@ import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
 import { executorOf, resolveProject } from '../core/context.js';
 import { startCostMeter } from '../core/cost.js';
-import { computeFingerprint } from '../core/fingerprint.js';
+import { computeFingerprint, describeManagerChange } from '../core/fingerprint.js';
 import { readState } from '../core/state.js';
 import { recoverInterrupted } from '../core/build-aside.js';
 import { inspectVenv } from '../core/verify.js';
@@ -49,6 +49,9 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
   // Not a working venv at all: broken, whatever else is true.
   if (failed(false).length) return { ...base, state: 'broken', detail: failed(false).map((c) => c.detail).join('; ') };
   if (!state || state.status !== 'ready') return { ...base, state: 'incomplete', detail: 'the last setup did not finish: run `pymgr setup`' };
+  // Another manager asked for (--provider, config): setup would rebuild with it.
+  const swapped = describeManagerChange(ctx.config.provider, state.provider.name);
+  if (swapped) return { ...base, state: 'outdated', detail: `${swapped} since the last setup: run \`pymgr setup\`` };
   // Inputs changed since the last setup (a newly requested package is naturally missing then).
   const probe = await (await createProvider(state.provider.name)).probe(ctx);
   const now = await computeFingerprint({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config });

@@ -6,7 +6,7 @@ import { PymgrError, toPymgrError } from '../errors.js';
 import { resolveProject } from '../core/context.js';
 import { readState } from '../core/state.js';
 import { recoverInterrupted } from '../core/build-aside.js';
-import { computeFingerprint, computeInputDigests, describeChangedInputs } from '../core/fingerprint.js';
+import { computeFingerprint, computeInputDigests, describeChangedInputs, describeManagerChange } from '../core/fingerprint.js';
 import { createProvider } from '../../providers/index.js';
 import type { RunOptions, RunResult } from '../types.js';
 
@@ -101,11 +101,14 @@ async function prepareInEnv(options: RunOptions): Promise<PreparedRun> {
   let changed: string[] | undefined;
   const probe = await (await createProvider(state.provider.name)).probe(ctx).catch(() => undefined);
   const input = { executor, plan: detection.plan, provider: probe ?? state.provider, request: detection.python, venvPath, config: ctx.config };
+  // Another manager asked for (--provider, config): setup would rebuild with it.
+  const swapped = describeManagerChange(ctx.config.provider, state.provider.name);
   if ((await computeFingerprint(input)) !== state.fingerprint) {
     changed = state.inputs ? describeChangedInputs(state.inputs, await computeInputDigests(input), projectDir) : [];
-    if (!changed.length) changed = ['the project, its config or the manager'];
-    options.onOutdated?.(changed);
+    if (!changed.length && !swapped) changed = ['the project, its config or the manager'];
   }
+  if (swapped) changed = [`the manager (${state.provider.name} → ${ctx.config.provider})`, ...(changed ?? [])];
+  if (changed) options.onOutdated?.(changed);
   const [file, ...args] = options.command;
   const done = (exitCode: number, notFound = false): RunResult => ({ exitCode, notFound, command: options.command, venvPath, ...(changed ? { changed } : {}) });
   const baseEnv = await executor.getEnv();

@@ -129,6 +129,14 @@ export async function computeInputDigests(input: FingerprintInput): Promise<Reco
 }
 
 /**
+ * The manager the config names (`provider`, not `auto`) when it is not the one that built the env:
+ * `manager changed: pyenv → uv` (setup would rebuild). Undefined otherwise.
+ */
+export function describeManagerChange(configured: string, recorded: string): string | undefined {
+  return configured !== 'auto' && configured !== recorded ? `manager changed: ${recorded} → ${configured}` : undefined;
+}
+
+/**
  * What differs between two sets of input digests, for people: `requirements.txt` (a file,
  * relative to `projectDir` when inside it), `setting index.url`, `the manager`, `the Python
  * request`. Empty when nothing recorded differs.
