@@ -210,6 +210,130 @@ def remember(path, size, sp):
         linked.add(d)
         d, n = os.path.split(d)
         size = ""
+_installed = []
+def installed():
+    # Every distribution name on sys.path (dist-info and egg-info directory names), read once.
+    if not _installed:
+        have = set()
+        for entry in sys.path:
+            try:
+                items = os.listdir(os.path.realpath(entry or os.getcwd()))
+            except OSError:
+                continue
+            for item in items:
+                if item.endswith((".dist-info", ".egg-info")):
+                    have.add(norm(item.rsplit(".", 1)[0].partition("-")[0]))
+        _installed.append(have)
+    return _installed[0]
+_marker_env = []
+def marker_env():
+    if not _marker_env:
+        import platform
+        impl = getattr(sys, "implementation", None)
+        _marker_env.append({
+            "python_version": "%d.%d" % sys.version_info[:2], "python_full_version": platform.python_version(),
+            "os_name": os.name, "sys_platform": sys.platform, "platform_system": platform.system(),
+            "platform_machine": platform.machine(), "platform_python_implementation": platform.python_implementation(),
+            "implementation_name": impl.name if impl else "cpython",
+            "implementation_version": "%d.%d.%d" % tuple(impl.version[:3]) if impl else platform.python_version(),
+            "platform_release": platform.release(), "platform_version": platform.version(),
+        })
+    return _marker_env[0]
+def marker_compare(left, op, right):
+    if op == "in":
+        return left in right
+    if op == "not in":
+        return left not in right
+    if "*" in left or "*" in right:
+        raise ValueError(op)
+    def key(s):
+        parts = s.split(".")
+        return tuple(int(x) for x in parts) if all(x.isdigit() for x in parts) else None
+    a, b = key(left), key(right)
+    if a is not None and b is not None:
+        n = max(len(a), len(b))
+        a, b = a + (0,) * (n - len(a)), b + (0,) * (n - len(b))
+    elif op in ("==", "!=", "==="):
+        a, b = left, right
+    else:
+        raise ValueError(op)
+    if op in ("==", "==="):
+        return a == b
+    if op == "!=":
+        return a != b
+    if op in ("<", "<=", ">", ">="):
+        return a < b if op == "<" else a <= b if op == "<=" else a > b if op == ">" else a >= b
+    raise ValueError(op)
+def marker_applies(text):
+    # A PEP 508 marker: True or False, or None when it cannot be told here (an extra, a form this
+    # small evaluator does not know): the requirement is then not checked.
+    import re
+    toks = re.findall(r"""\(|\)|===|==|!=|~=|<=|>=|<|>|not\s+in\b|\bin\b|\band\b|\bor\b|"[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.]*|\S""", text)
+    pos = [0]
+    env = marker_env()
+    def peek():
+        return toks[pos[0]] if pos[0] < len(toks) else None
+    def take():
+        pos[0] += 1
+        return toks[pos[0] - 1] if pos[0] <= len(toks) else None
+    def value():
+        t = take()
+        if t and t[0] in "\"'":
+            return t[1:-1]
+        if t in env:
+            return env[t]
+        raise ValueError(t)
+    def atom():
+        if peek() == "(":
+            take()
+            r = expr()
+            if take() != ")":
+                raise ValueError(")")
+            return r
+        left = value()
+        op = " ".join((take() or "").split())
+        return marker_compare(left, op, value())
+    def conj():
+        r = atom()
+        while peek() == "and":
+            take()
+            r = atom() and r
+        return r
+    def expr():
+        r = conj()
+        while peek() == "or":
+            take()
+            r = conj() or r
+        return r
+    try:
+        r = expr()
+    except (ValueError, TypeError, IndexError):
+        return None
+    return r if pos[0] == len(toks) else None
+def missing_requirements(di):
+    # The Requires-Dist of a distribution (whose marker holds here) that no distribution on
+    # sys.path provides: a dependency removed from under it. Names only; versions are the installer's.
+    try:
+        with open(os.path.join(di, "METADATA"), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return []
+    out = []
+    for line in text.split("\n"):
+        if not line.strip():
+            break  # the headers end at the first blank line
+        if not line.startswith("Requires-Dist:"):
+            continue
+        req, _, marker = line[len("Requires-Dist:"):].partition(";")
+        req = req.strip()
+        n = 0
+        while n < len(req) and (req[n].isalnum() or req[n] in "._-"):
+            n += 1
+        if not n or (marker.strip() and marker_applies(marker) is not True):
+            continue
+        if norm(req[:n]) not in installed():
+            out.append(req[:n])
+    return out
 def check_dist(sp, item):
     di = os.path.join(sp, item)
     try:
@@ -265,6 +389,8 @@ def check_dist(sp, item):
     for top in sorted(tops):
         if not findable(top):
             problems.append("module %s is not found on sys.path" % top)
+    for dep in missing_requirements(di):
+        problems.append("it needs %s, which is not installed" % dep)
     if problems:
         more = len(problems) - 3
         return ", ".join(problems[:3]) + (" and %d more" % more if more > 0 else "")

@@ -3,7 +3,8 @@
  * distribution whose dist-info is intact but whose files are not all there (a module file
  * removed, a file of the wrong size, an empty RECORD or METADATA as a kill leaves them, a disk
  * that filled up mid-install) is never reported ready; the next setup reinstalls it and ends
- * verified with every dependency importing. The warm no-op's cheap check catches a removed file.
+ * verified with every dependency importing; a dependency removed whole is caught through what needs
+ * it (its Requires-Dist, where the marker holds). The warm no-op's cheap check catches a removed file.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +85,31 @@ describe.skipIf(!run)('partial distributions (real uv, CLI)', () => {
     await expectImports(dir, env, ['alpha', 'beta']);
     expect((await cli(['env', dir, '--json'], env)).json.state).toBe('ready');
     expect((await cli(['setup', dir, '--json'], env)).json.venv.action).toBe('reused');
+  });
+
+  it('a dependency removed whole (files and dist-info) is caught by what needs it; markers that do not hold here ask for nothing', async () => {
+    const { dir, env } = project();
+    // gamma needs alpha here (its marker holds), and three packages only elsewhere (old Pythons, an extra, Windows): never installed.
+    const wheels = JSON.parse(readFileSync(join(dir, '.pymgrrc'), 'utf8')).index.findLinks[0];
+    buildWheel(wheels, 'gamma', '1.0', ['alpha; python_version >= "3.8" and platform_system != "Windows"', 'absent-one; python_version < "3"', 'absent-two; extra == "x"', 'absent-three; sys_platform == "win32" or (python_version < "2.7" and os_name == "nt")']);
+    writeFileSync(join(dir, 'requirements.txt'), 'beta==1.0\ngamma==1.0\n');
+    expect((await cli(['setup', dir, '--json'], env)).json.venv.action).toBe('created');
+    expect((await cli(['env', dir, '--json'], env)).json.state).toBe('ready');
+
+    rmSync(join(sitePackages(dir), 'alpha'), { recursive: true });
+    rmSync(join(sitePackages(dir), 'alpha-1.0.dist-info'), { recursive: true });
+    const broken = await cli(['env', dir, '--json'], env);
+    expect(broken.json.state).toBe('broken');
+    expect(broken.json.detail).toContain('beta 1.0 is incomplete: it needs alpha, which is not installed');
+    expect(broken.json.detail).toContain('gamma 1.0 is incomplete: it needs alpha, which is not installed');
+    expect(broken.json.detail).not.toContain('absent');
+
+    const res = await cli(['setup', dir, '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.json.venv.action).toBe('updated');
+    expect(res.json.changes.added).toEqual(['alpha==1.0']);
+    await expectImports(dir, env, ['alpha', 'beta', 'gamma']);
+    expect((await cli(['env', dir, '--json'], env)).json.state).toBe('ready');
   });
 
   it('an empty RECORD (what a kill leaves) is broken and the next setup repairs it', async () => {
