@@ -273,7 +273,7 @@ export async function readConfigFile(file: string, executor?: Executor): Promise
   const remote = executor && executor.kind !== 'host' ? executor : undefined;
   const notFound = () =>
     new PymgrError('CONFIG_INVALID', `Config file not found: ${file}${remote ? ` (in ${remote.description})` : ''}`, {
-      hint: 'Check the path given with --config or PYMGR_CONFIG (relative paths are taken from the project directory).',
+      hint: 'Check the path given with --config (a relative path is taken from the current directory; with --docker, from the project directory there) or PYMGR_CONFIG (from the project directory).',
       details: { source: 'file', file, keyPath: undefined, allowed: undefined },
     });
   let result: { config: unknown; isEmpty?: boolean } | null;
