@@ -1,4 +1,4 @@
-import type { Executor, InstallReport, ProbeResult, ProviderContext, VenvTarget } from '../contracts.js';
+import type { Executor, InstallPlan, InstallReport, ProbeResult, ProviderContext, VenvTarget } from '../contracts.js';
 import { isPymgrError, PymgrError, toPymgrError } from '../errors.js';
 import { matchPythonVersion } from '../python-version.js';
 import { createProvider, selectProvider } from '../../providers/index.js';
@@ -238,6 +238,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
         install.notes.push(...again.notes.filter((n) => !install.notes.includes(n)));
         report = await verify();
       }
+      if (!report.verified) assertLockHasRequested(report, detection.plan);
       assertIsolated(report, venvPath);
       await record('ready');
       after = await listDistributions(executor, venvPath, python.version);
@@ -274,6 +275,24 @@ function assertVenvCapable(python: { version: string; executable: string }, requ
   throw new PymgrError('PYTHON_UNAVAILABLE', `Python ${python.version} (${python.executable}, picked for the request ${request.raw} from ${request.sourcePath ?? request.source}) cannot make a venv pymgr can verify: pymgr needs Python 3`, {
     hint: 'Ask for a Python 3 (--python 3.12, `python` in the pymgr config, .python-version or requires-python). Python 2 has no venv module and is past its end of life.',
     details: { python: python.version, executable: python.executable, request: request.raw },
+  });
+}
+
+/**
+ * A uv.lock installed as it is (`--frozen`) that lacks what the project asks for: the lock is out
+ * of date, not the env (every failing check is a requested package that is not installed).
+ */
+function assertLockHasRequested(report: { checks: IsolationCheck[] }, plan: InstallPlan): void {
+  const failed = report.checks.filter((c) => !c.ok);
+  const step = plan.steps.find((s) => s.kind === 'uv-project' && s.lock === 'frozen' && s.lockFile);
+  const missing = (c: IsolationCheck) =>
+    c.name.startsWith('package:') ? c.detail.endsWith(' is not installed') : c.name.startsWith('files:') && /is incomplete: (it needs \S+, which is not installed(, |$))+$/.test(c.detail);
+  if (!step || step.kind !== 'uv-project' || !failed.length || !failed.every(missing)) return;
+  const names = failed.filter((c) => c.name.startsWith('package:')).map((c) => c.name.slice('package:'.length));
+  if (!names.length) return;
+  throw new PymgrError('PROJECT_INVALID', `${step.lockFile} (installed as it is: --frozen) does not have ${names.join(', ')}, which ${step.path}/pyproject.toml asks for: the lock is out of date`, {
+    hint: 'Re-lock it for this env with --relock (config dependencies.lock: update), or without --frozen have pymgr refuse an out-of-date lock before installing; as the project\'s maintainer, run `uv lock` and commit it.',
+    details: { file: step.lockFile, missing: names },
   });
 }
 

@@ -57,6 +57,20 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(readFileSync(join(dir, 'uv.lock'), 'utf8')).toMatch(/name = "pymgr-fixture-uv"\nversion = "0\.2\.0"/);
     });
 
+    it('--frozen on a lock that lacks a new dependency: the lock is out of date (PROJECT_INVALID), the env kept', async () => {
+      const dir = copyFixture('uv-project');
+      expect((await runCli(['setup', dir])).code).toBe(0);
+      const pyproject = join(dir, 'pyproject.toml');
+      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace('dependencies = ["six==1.16.0"]', 'dependencies = ["six==1.16.0", "idna"]'));
+      const frozen = await runCli(['setup', dir, '--frozen', '--json']);
+      expect(frozen.code).toBe(1);
+      const err = json(frozen.stdout).error;
+      expect(err).toMatchObject({ code: 'PROJECT_INVALID', details: { missing: ['idna'], previousEnv: expect.stringContaining('kept') } });
+      expect(err.message).toContain('uv.lock (installed as it is: --frozen) does not have idna');
+      expect(err.hint).toContain('--relock');
+      expect((await inVenv(dir, 'import six')).code).toBe(0);
+    });
+
     it('rye lock files: --relock resolves the project from pyproject.toml instead of the lock', async () => {
       const dir = copyFixture('rye-project');
       const locked = json((await runCli(['detect', dir, '--json'])).stdout);
