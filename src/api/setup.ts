@@ -98,7 +98,10 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   ctx.progress({ step: 'detect', message: `${detection.projectType} project in ${projectDir}${root ? ` (${root.message.replace(/^project root \S+: /, '')})` : ''}${describeSelection(detection.plan.steps)}` });
   if (executor.kind === 'docker' && options.copyHostTools !== false) await copyManagersIn(ctx, detection.hasMiseConfig);
   if (executor.kind === 'docker') await inheritIntoContainer(ctx, options.env);
-  const choice = await selectProvider(detection, config, available, describeOrigin(resolved, 'provider'));
+  // A configured manager that fails (providers.<name>.path) ends selection before the env is touched.
+  const choice = await selectProvider(detection, config, available, describeOrigin(resolved, 'provider')).catch(async (err: unknown) => {
+    throw (await executor.exists(`${venvPath}/pyvenv.cfg`).catch(() => false)) ? withKeptEnv(err, `the previous env at ${venvPath} was kept as it was`) : err;
+  });
   const provider = await providerFor(choice.name);
   const request = detection.python;
   const versionOk = (v: string) => matchPythonVersion(request.raw, [v]) !== undefined;

@@ -72,6 +72,7 @@ describe('providers.uv.path that does not work, under provider auto (CLI)', () =
       expect(error.details.keyPath).toBe('providers.uv.path');
       expect(error.hint).toContain('providers.uv.path');
       expect(error.hint).toMatch(/never downloads or replaces/);
+      if (verb === 'setup') expect(error.details.previousEnv).toBe(`the previous env at ${venv} was kept as it was`);
     }
     expect(treeFingerprint(venv)).toEqual(before);
     expect(readdirSync(dir).filter((n) => n.startsWith('.venv')).sort()).toEqual(['.venv']);
