@@ -13,6 +13,19 @@ export const HOLDER_VAR = '_PYMGR_HOLDER';
 /** This process's entry value: `<host>/<pid>`. */
 export const HOLDER = `${hostname()}/${process.pid}`;
 
+/**
+ * Each program the host executor starts also carries `_PYMGR_EXEC=<host>/<pid>/<n>`, its own:
+ * a step that is stopped (a signal, a timeout) stops what the program started too (an
+ * installer's build backend), found by that entry though it was re-parented.
+ */
+export const EXEC_VAR = '_PYMGR_EXEC';
+let execs = 0;
+
+/** A new value for {@link EXEC_VAR}. */
+export function nextExecTag(): string {
+  return `${HOLDER}/${++execs}`;
+}
+
 /** The environment entry of the programs that the pymgr process `from` started. */
 export function holderEntry(from: { host: string; pid: number }): string {
   return `${HOLDER_VAR}=${from.host}/${from.pid}`;
@@ -42,7 +55,7 @@ export async function stopProcessesWith(entry: string, waitMs = 5_000): Promise<
 }
 
 /** Live (not zombie) processes whose environment holds `entry`, this one excepted. */
-function processesWith(entry: string): number[] {
+export function processesWith(entry: string): number[] {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import type { ExecOptions, ExecResult, Executor, ExecutorCost, FileStat } from '../contracts.js';
 import { PymgrError } from '../errors.js';
 import { mergeEnv } from './env.js';
-import { HOLDER, HOLDER_VAR, holderEntry, stopProcessesWith } from './holder.js';
+import { EXEC_VAR, HOLDER, HOLDER_VAR, holderEntry, nextExecTag, stopProcessesWith } from './holder.js';
 
 export { mergeEnv };
 
@@ -35,8 +35,10 @@ export class HostExecutor implements Executor {
         hint: 'Run pymgr as that user instead, or use a Docker executor.',
       });
     }
-    // Tagged with this process (see ./holder.ts): what a pymgr killed with -9 left running is found and stopped.
-    const env = mergeEnv(this.baseEnv, { ...options.env, [HOLDER_VAR]: HOLDER });
+    // Tagged with this process (see ./holder.ts): what a pymgr killed with -9 left running is found
+    // and stopped; and with this program, whose own children a stopped step stops too.
+    const tag = nextExecTag();
+    const env = mergeEnv(this.baseEnv, { ...options.env, [HOLDER_VAR]: HOLDER, [EXEC_VAR]: tag });
     const child = execa(file, [...args], {
       cwd: options.cwd,
       env,
@@ -56,6 +58,8 @@ export class HostExecutor implements Executor {
       child.stderr?.on('data', (chunk: Buffer) => cb('stderr', chunk.toString('utf8')));
     }
     const result = await child;
+    // Stopped (a signal, a timeout): the program is, but not what it started (uv's build backend).
+    if (result.isCanceled || result.timedOut) await stopProcessesWith(`${EXEC_VAR}=${tag}`, 2_000);
     if (result.isCanceled) {
       throw options.signal?.reason instanceof Error
         ? options.signal.reason

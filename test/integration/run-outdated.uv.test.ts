@@ -11,9 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { slowSdist } from '../helpers/aside.js';
+import { holderEntry, processesWith } from '../../src/executor/holder.js';
 import { cleanupTemp, makeTemp, runCli, writeTree } from '../helpers/project.js';
 import { findUv, repoRoot, requireTool } from '../helpers/tools.js';
 import { buildWheel } from '../helpers/wheels.js';
@@ -188,6 +190,8 @@ describe.skipIf(!run)('run and signals (real uv, CLI)', () => {
     expect(existsSync(`${venv}.pymgr-lock`), 'the lock was left').toBe(false);
     expect(existsSync(`${venv}.pymgr-prev`), 'the aside was left').toBe(false);
     expect(existsSync(ran), 'the command ran after the interrupted setup').toBe(false);
+    // Nothing it started is left running: not uv, not uv's build backend (re-parented when uv was stopped).
+    expect(processesWith(holderEntry({ host: hostname(), pid: cli.pid }))).toEqual([]);
     const prev = await runCli(['run', dir, '--', 'python', '-c', 'import alpha'], { env });
     expect(prev.code, prev.stderr).toBe(0);
     expect(prev.stderr).toMatch(/the env is outdated: requirements\.txt changed/);
