@@ -105,6 +105,38 @@ export function pinsFromUvLock(lockText: string, projectName?: string): string[]
 }
 
 /**
+ * What a uv.lock's `--locked` check would refuse, as far as names tell without uv: the names of
+ * the project's dependencies and optional dependencies in pyproject.toml that the lock's record of
+ * the project (`[package.metadata] requires-dist`) does not have. Empty when the lock has no such
+ * record (an old lock format) or pyproject.toml does not parse (uv would say so itself).
+ */
+export function requirementsMissingFromUvLock(lockText: string, pyprojectText: string): string[] {
+  let lock: { package?: Array<{ source?: Record<string, unknown>; metadata?: { 'requires-dist'?: Array<{ name?: string }> } }> };
+  let project: { dependencies?: unknown; 'optional-dependencies'?: Record<string, unknown> } | undefined;
+  try {
+    lock = parseToml(lockText) as typeof lock;
+    project = (parseToml(pyprojectText) as { project?: typeof project }).project;
+  } catch {
+    return [];
+  }
+  const root = (lock.package ?? []).find((p) => p.source && (p.source.editable === '.' || p.source.virtual === '.'));
+  const recorded = root?.metadata?.['requires-dist'];
+  if (!project || !Array.isArray(recorded)) return [];
+  const have = new Set(recorded.map((r) => normalizeName(r.name ?? '')));
+  const asked = [project.dependencies, ...Object.values(project['optional-dependencies'] ?? {})].flatMap((list) => (Array.isArray(list) ? list : []));
+  const names = asked.map((r) => /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(String(r))?.[1]).filter((n): n is string => !!n);
+  return [...new Set(names.filter((n) => !have.has(normalizeName(n))))];
+}
+
+/** A uv.lock that is out of date with its project, in the words uv's own refusal gets (uv-provider.ts). */
+export function uvLockOutOfDate(lockFile: string, projectPath: string, why?: string): PymgrError {
+  return new PymgrError('PROJECT_INVALID', `${lockFile} is out of date with ${projectPath}/pyproject.toml${why ? ` (${why})` : ''}`, {
+    hint: 'Pass --frozen to install exactly what uv.lock says, or --relock to re-lock it for this env (config dependencies.lock: frozen | update); as the project\'s maintainer, run `uv lock` and commit it. pymgr never re-locks unasked.',
+    details: { file: lockFile },
+  });
+}
+
+/**
  * Make the installer put the plan's incomplete distributions (`plan.reinstall`) back although
  * their metadata says they are installed. uv: the `--reinstall-package` arguments to add to every
  * install command. pip has no such switch and cannot uninstall a distribution whose RECORD is
@@ -184,7 +216,12 @@ export async function installPlanWithInstaller(
         const groupReqs = await readGroupRequirements(ctx, step.path, groups, optional);
         const extraArgs: string[] = [];
         if (step.lockFile && step.lock !== 'update') {
-          const pins = pinsFromUvLock(await ctx.executor.readFile(step.lockFile));
+          const lockText = await ctx.executor.readFile(step.lockFile);
+          if (step.lock === 'locked') {
+            const missing = requirementsMissingFromUvLock(lockText, await ctx.executor.readFile(`${step.path}/pyproject.toml`));
+            if (missing.length) throw uvLockOutOfDate(step.lockFile, step.path, `pyproject.toml asks for ${missing.join(', ')}, which uv.lock does not have`);
+          }
+          const pins = pinsFromUvLock(lockText);
           const constraints = `${venv.path}/.pymgr/uv-lock-constraints.txt`;
           await ctx.executor.mkdir(`${venv.path}/.pymgr`, { recursive: true, mode: 0o755 });
           await ctx.executor.writeFile(constraints, pins.join('\n') + '\n', { mode: 0o644 });

@@ -12,7 +12,7 @@ import type {
 } from '../../src/contracts.js';
 import { PymgrError, assertSafeToRun, runChecked, findOnPath, pathCandidates, isExecutableFile, resolvePyenvShim, redactArgs, acquireEnvLock, memoise, probeBinary, safeToRunReads } from '../../src/core/kit.js';
 import { defaultPyenvRoot, findInToolsDir, listPyenvPythons, sortPythons } from '../common/find-pythons.js';
-import { installPlanWithInstaller, reinstallArgs, withIndexAccess } from '../common/install.js';
+import { installPlanWithInstaller, reinstallArgs, uvLockOutOfDate, withIndexAccess } from '../common/install.js';
 import { findBasePython } from '../common/base-python.js';
 import { pickInterpreter, pythonUnavailable } from '../common/python-choice.js';
 import { installFailed } from '../common/install-errors.js';
@@ -341,10 +341,8 @@ export class UvProvider implements Provider {
     });
     if (res.exitCode !== 0) {
       if (step.lockFile && /needs to be updated|--locked/.test(res.stderr)) {
-        throw new PymgrError('PROJECT_INVALID', `${step.lockFile} is out of date with ${step.path}/pyproject.toml`, {
-          hint: 'Pass --frozen to install exactly what uv.lock says, or --relock to re-lock it for this env (config dependencies.lock: frozen | update); as the project\'s maintainer, run `uv lock` and commit it. pymgr never re-locks unasked.',
-          details: { file: step.lockFile, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') },
-        });
+        const stale = uvLockOutOfDate(step.lockFile, step.path);
+        throw new PymgrError(stale.code, stale.message, { hint: stale.hint, details: { ...stale.details, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') } });
       }
       throw installFailed(ctx.executor, res, 'sync the uv project', undefined, { offline: plan.index.offline });
     }
