@@ -5,7 +5,7 @@ import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { executorOf, providerAvailability, providerLoader, resolveProject } from '../core/context.js';
 import { startCostMeter } from '../core/cost.js';
-import { collectDependencyInputs, computeFingerprint, computeInputDigests } from '../core/fingerprint.js';
+import { collectDependencyInputs, computeFingerprint, computeInputDigests, describeChangedInputs } from '../core/fingerprint.js';
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
@@ -177,6 +177,10 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
     const before = await listDistributions(executor, venvPath);
+    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
+    // An update names what changed, as `run` warns it (`requirements.txt changed`), when the state can tell.
+    const changedInputs = state?.status === 'ready' && state.inputs ? describeChangedInputs(state.inputs, inputs, projectDir) : [];
+    if (!updateReason && changedInputs.length) updateReason = `${changedInputs.join(', ')} changed`;
     // Build at the final path (a venv's scripts embed it), with the previous env kept aside (core/build-aside.ts).
     const { decision, work } = await startVenvWork(executor, venvPath, {
       state,
@@ -189,7 +193,6 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     if (decision.action !== 'created') {
       ctx.progress({ step: 'venv', message: `${decision.reason}: ${decision.action === 'rebuilt' ? 'rebuilding' : 'updating in place'}; the current env is kept aside until the new one verifies` });
     }
-    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     // Deferred: a container makes each write with the next operation (the venv's creation or the
     // install; the listing after verification), whose failure reports it.
     const record = (status: 'in-progress' | 'ready') =>

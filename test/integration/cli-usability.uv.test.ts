@@ -310,6 +310,7 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
     writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8') + 'attrs==23.2.0\n');
     const added = await runCli(['setup', dir, '--provider', 'uv', '--json']);
     expect(json(added.stdout).changes).toMatchObject({ added: ['attrs==23.2.0'], removed: [], changed: [] });
+    expect(json(added.stdout).venv).toMatchObject({ action: 'updated', reason: 'requirements.txt changed' });
     // A requirement dropped (a rebuild): what went is named as what came is.
     writeFileSync(join(dir, 'requirements.txt'), readFileSync(join(dir, 'requirements.txt'), 'utf8').replace('attrs==23.2.0\n', ''));
     const dropped = await runCli(['setup', dir, '--provider', 'uv']);
