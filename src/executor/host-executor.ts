@@ -57,8 +57,20 @@ export class HostExecutor implements Executor {
       child.stdout?.on('data', (chunk: Buffer) => cb('stdout', chunk.toString('utf8')));
       child.stderr?.on('data', (chunk: Buffer) => cb('stderr', chunk.toString('utf8')));
     }
-    const result = await child;
-    // Stopped (a signal, a timeout): the program is, but not what it started (uv's build backend).
+    // Stopped (a signal, a timeout): execa stops the program, not what it started (uv's build
+    // backend), which may hold its output open, so execa would wait for it: stopped at once.
+    const stopStarted = () => void stopProcessesWith(`${EXEC_VAR}=${tag}`, 2_000);
+    options.signal?.addEventListener('abort', stopStarted, { once: true });
+    const timer = options.timeoutMs ? setTimeout(stopStarted, options.timeoutMs) : undefined;
+    timer?.unref();
+    let result;
+    try {
+      result = await child;
+    } finally {
+      options.signal?.removeEventListener('abort', stopStarted);
+      clearTimeout(timer);
+    }
+    // Started meanwhile by a program being stopped: looked for once more.
     if (result.isCanceled || result.timedOut) await stopProcessesWith(`${EXEC_VAR}=${tag}`, 2_000);
     if (result.isCanceled) {
       throw options.signal?.reason instanceof Error
