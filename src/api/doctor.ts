@@ -220,6 +220,7 @@ async function checkVenv(
       }
     },
     files,
+    dependencies: true,
   });
   if (!check.verified && onlyPartialFailed(check)) {
     const detail = describePartial(check.partial);

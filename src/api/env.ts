@@ -34,6 +34,7 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
     versionOk: (v) => matchPythonVersion(detection.python.raw, [v]) !== undefined,
     timeoutMs: ctx.config.verify.timeoutMs,
     files: ctx.config.verify.deep ? 'deep' : 'full',
+    dependencies: true,
   });
   const base = {
     path: venvPath,

@@ -162,7 +162,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     let partial: PartialDistribution[] | undefined;
     if (state?.status === 'ready' && state.fingerprint === fingerprint) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
-      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs, files, recordSignature: true });
+      const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs, files, recordSignature: true, dependencies: true });
       if (quick.verified) {
         return result('reused', { version: quick.facts!.version, base: state.python.executable }, quick.checks, { commands: [], notes: ['nothing changed'] });
       }
@@ -292,7 +292,7 @@ function assertLockHasRequested(report: { checks: IsolationCheck[] }, plan: Inst
   const failed = report.checks.filter((c) => !c.ok);
   const step = plan.steps.find((s) => s.kind === 'uv-project' && s.lock === 'frozen' && s.lockFile);
   const missing = (c: IsolationCheck) =>
-    c.name.startsWith('package:') ? c.detail.endsWith(' is not installed') : c.name.startsWith('files:') && /is incomplete: (it needs \S+, which is not installed(, |$))+$/.test(c.detail);
+    c.name.startsWith('package:') ? c.detail.endsWith(' is not installed') : c.name.startsWith('files:') && /is incomplete: (it needs \S+, which is not installed(, |$| and \d+ more$))+$/.test(c.detail);
   if (!step || step.kind !== 'uv-project' || !failed.length || !failed.every(missing)) return;
   const names = failed.filter((c) => c.name.startsWith('package:')).map((c) => c.name.slice('package:'.length));
   if (!names.length) return;

@@ -70,6 +70,12 @@ export interface InspectOptions {
    */
   recordSignature?: boolean;
   /**
+   * With `full` or `deep`: also report a distribution whose `Requires-Dist` (where the marker
+   * holds) names one that was installed at the last full verification and is gone. For checks of
+   * an env as it was left, not right after an install (whatever the installer left out is its choice).
+   */
+  dependencies?: boolean;
+  /**
    * Also observe these paths and read this state file in the same interpreter start (the warm
    * fast path's whole check in one exec, which matters most in a container: one Engine API exec).
    */
@@ -216,6 +222,8 @@ def installed():
     if not _installed:
         have = set()
         for entry in sys.path:
+            if entry.endswith(".egg"):  # an easy_install egg on sys.path: foo-1.0-py3.6.egg
+                have.add(norm(os.path.basename(entry).partition("-")[0]))
             try:
                 items = os.listdir(os.path.realpath(entry or os.getcwd()))
             except OSError:
@@ -227,16 +235,19 @@ def installed():
     return _installed[0]
 _marker_env = []
 def marker_env():
+    # PEP 508's environment, from os.uname() and sys.implementation (platform would start
+    # "uname -p" on old CPythons); versions as Python writes them (3.13.0rc1).
     if not _marker_env:
-        import platform
-        impl = getattr(sys, "implementation", None)
+        impl = sys.implementation
+        iv = impl.version
+        uname = os.uname()
         _marker_env.append({
-            "python_version": "%d.%d" % sys.version_info[:2], "python_full_version": platform.python_version(),
-            "os_name": os.name, "sys_platform": sys.platform, "platform_system": platform.system(),
-            "platform_machine": platform.machine(), "platform_python_implementation": platform.python_implementation(),
-            "implementation_name": impl.name if impl else "cpython",
-            "implementation_version": "%d.%d.%d" % tuple(impl.version[:3]) if impl else platform.python_version(),
-            "platform_release": platform.release(), "platform_version": platform.version(),
+            "python_version": "%d.%d" % sys.version_info[:2], "python_full_version": version,
+            "os_name": os.name, "sys_platform": sys.platform, "platform_system": uname.sysname,
+            "platform_machine": uname.machine, "platform_release": uname.release, "platform_version": uname.version,
+            "platform_python_implementation": {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython", "jython": "Jython"}.get(impl.name, impl.name),
+            "implementation_name": impl.name,
+            "implementation_version": "%d.%d.%d" % tuple(iv[:3]) + ("" if iv.releaselevel == "final" else {"alpha": "a", "beta": "b", "candidate": "rc"}[iv.releaselevel] + str(iv.serial)),
         })
     return _marker_env[0]
 def marker_compare(left, op, right):
@@ -244,6 +255,8 @@ def marker_compare(left, op, right):
         return left in right
     if op == "not in":
         return left not in right
+    if op == "===":
+        return left == right
     if "*" in left or "*" in right:
         raise ValueError(op)
     def key(s):
@@ -253,11 +266,11 @@ def marker_compare(left, op, right):
     if a is not None and b is not None:
         n = max(len(a), len(b))
         a, b = a + (0,) * (n - len(a)), b + (0,) * (n - len(b))
-    elif op in ("==", "!=", "==="):
-        a, b = left, right
+    elif op in ("==", "!=") and not left[:1].isdigit() and not right[:1].isdigit():
+        a, b = left, right  # plain strings (sys_platform == "linux")
     else:
-        raise ValueError(op)
-    if op in ("==", "==="):
+        raise ValueError(op)  # a version this evaluator cannot order (6.1.0-foo, 3.13.0rc1): unknown
+    if op == "==":
         return a == b
     if op == "!=":
         return a != b
@@ -389,13 +402,32 @@ def check_dist(sp, item):
     for top in sorted(tops):
         if not findable(top):
             problems.append("module %s is not found on sys.path" % top)
-    for dep in missing_requirements(di):
-        problems.append("it needs %s, which is not installed" % dep)
+    if check_deps:
+        for dep in missing_requirements(di):
+            if norm(dep) in recorded_dists:
+                problems.append("it needs %s, which is not installed" % dep)
     if problems:
         more = len(problems) - 3
         return ", ".join(problems[:3]) + (" and %d more" % more if more > 0 else "")
     return ""
 write_sig = full and "record" in modes
+# With deps: a dependency gone since the last full verification (its signature lists the
+# distributions then installed) is reported; one never installed is the installer's choice (an
+# override or an exclusion in the project's uv settings), not a fault.
+check_deps = full and "deps" in modes
+recorded_dists = set()
+if check_deps:
+    try:
+        with open(sig_path, "rb") as f:
+            for line in f.read().decode(fs_enc, "surrogateescape").split("\n")[1:]:
+                parts = line.split("\t")
+                if len(parts) > 2 and parts[1] in site:
+                    for entry in parts[2:]:
+                        name = entry.partition("\x1f")[0]
+                        if name.endswith(".dist-info"):
+                            recorded_dists.add(norm(name[:-10].partition("-")[0]))
+    except (IOError, OSError, UnicodeError):
+        pass
 if write_sig:
     try:
         os.remove(sig_path)
@@ -542,7 +574,7 @@ export function checkInvocation(
   const names = [...new Set(expected.map(normalizeName))];
   const files = options.files ?? 'off';
   const watch = options.watch;
-  const mode = (files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}`) + (watch ? ',watch' : '');
+  const mode = (files === 'off' ? '-' : files === 'signature' ? 'sig' : `${files === 'deep' ? 'deep' : 'files'}${options.recordSignature ? ',record' : ''}${options.dependencies ? ',deps' : ''}`) + (watch ? ',watch' : '');
   const script = SCRIPT_HEAD + (files === 'full' || files === 'deep' ? SCRIPT_FILES : files === 'signature' ? SCRIPT_SIGNATURE : '') + (watch ? SCRIPT_WATCH : 'watch = ""\n') + SCRIPT_TAIL;
   return {
     file: `${venvPath}/bin/python`,

@@ -87,29 +87,50 @@ describe.skipIf(!run)('partial distributions (real uv, CLI)', () => {
     expect((await cli(['setup', dir, '--json'], env)).json.venv.action).toBe('reused');
   });
 
-  it('a dependency removed whole (files and dist-info) is caught by what needs it; markers that do not hold here ask for nothing', async () => {
+  it('a dependency removed whole (files and dist-info) is caught by what needs it, where its marker holds', async () => {
     const { dir, env } = project();
-    // gamma needs alpha here (its marker holds), and three packages only elsewhere (old Pythons, an extra, Windows): never installed.
+    // gamma needs delta here (its marker holds), and alpha only elsewhere (old Pythons, an extra).
     const wheels = JSON.parse(readFileSync(join(dir, '.pymgrrc'), 'utf8')).index.findLinks[0];
-    buildWheel(wheels, 'gamma', '1.0', ['alpha; python_version >= "3.8" and platform_system != "Windows"', 'absent-one; python_version < "3"', 'absent-two; extra == "x"', 'absent-three; sys_platform == "win32" or (python_version < "2.7" and os_name == "nt")']);
+    buildWheel(wheels, 'delta', '1.0');
+    buildWheel(wheels, 'gamma', '1.0', ['alpha; python_version < "3"', 'alpha; extra == "x"', 'delta; python_version >= "3.8" and (platform_system != "Windows" or os_name == "nt")']);
     writeFileSync(join(dir, 'requirements.txt'), 'beta==1.0\ngamma==1.0\n');
     expect((await cli(['setup', dir, '--json'], env)).json.venv.action).toBe('created');
     expect((await cli(['env', dir, '--json'], env)).json.state).toBe('ready');
 
-    rmSync(join(sitePackages(dir), 'alpha'), { recursive: true });
-    rmSync(join(sitePackages(dir), 'alpha-1.0.dist-info'), { recursive: true });
+    for (const gone of ['alpha', 'delta']) {
+      rmSync(join(sitePackages(dir), gone), { recursive: true });
+      rmSync(join(sitePackages(dir), `${gone}-1.0.dist-info`), { recursive: true });
+    }
     const broken = await cli(['env', dir, '--json'], env);
     expect(broken.json.state).toBe('broken');
     expect(broken.json.detail).toContain('beta 1.0 is incomplete: it needs alpha, which is not installed');
-    expect(broken.json.detail).toContain('gamma 1.0 is incomplete: it needs alpha, which is not installed');
-    expect(broken.json.detail).not.toContain('absent');
+    expect(broken.json.detail).toContain('gamma 1.0 is incomplete: it needs delta, which is not installed');
+    expect(broken.json.detail).not.toMatch(/gamma 1\.0 is incomplete: [^;]*alpha/);
+    const doctor = await cli(['doctor', dir, '--json'], env);
+    expect(doctor.json.problems.map((p: { code: string }) => p.code)).toContain('VENV_PARTIAL_DISTRIBUTIONS');
 
     const res = await cli(['setup', dir, '--json'], env);
     expect(res.code, res.stderr).toBe(0);
     expect(res.json.venv.action).toBe('updated');
-    expect(res.json.changes.added).toEqual(['alpha==1.0']);
-    await expectImports(dir, env, ['alpha', 'beta', 'gamma']);
+    expect(res.json.changes.added.sort()).toEqual(['alpha==1.0', 'delta==1.0']);
+    await expectImports(dir, env, ['alpha', 'beta', 'gamma', 'delta']);
     expect((await cli(['env', dir, '--json'], env)).json.state).toBe('ready');
+  });
+
+  it('a dependency the installer leaves out on purpose (uv override-dependencies) is not a fault', async () => {
+    const { dir, env } = project();
+    const wheels = JSON.parse(readFileSync(join(dir, '.pymgrrc'), 'utf8')).index.findLinks[0];
+    rmSync(join(dir, 'requirements.txt'));
+    writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "ovr"\nversion = "0.1.0"\nrequires-python = ">=3.8"\ndependencies = ["beta==1.0"]\n\n[tool.uv]\npackage = false\noverride-dependencies = ["alpha; sys_platform == \'never\'"]\n');
+    const made = await cli(['setup', dir, '--json', '--offline', '--find-links', wheels], env);
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    // uv wrote uv.lock: the next setup is the one with it (an update that installs nothing).
+    const again = await cli(['setup', dir, '--json', '--offline', '--find-links', wheels], env);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(existsSync(join(sitePackages(dir), 'alpha-1.0.dist-info'))).toBe(false);
+    expect((await cli(['env', dir, '--json', '--offline', '--find-links', wheels], env)).json.state).toBe('ready');
+    expect((await cli(['doctor', dir, '--json', '--offline', '--find-links', wheels], env)).json.problems.map((p: { code: string }) => p.code)).not.toContain('VENV_PARTIAL_DISTRIBUTIONS');
+    expect((await cli(['setup', dir, '--json', '--offline', '--find-links', wheels], env)).json.venv.action).toBe('reused');
   });
 
   it('an empty RECORD (what a kill leaves) is broken and the next setup repairs it', async () => {
