@@ -88,7 +88,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const started = Date.now();
   if (options.executor?.kind === 'docker') await hintContainerReads(options.executor, options);
-  const resolution = await resolveProject(options);
+  let resolution = await resolveProject(options);
   const { executor, projectDir, detection, venvPath, ctx, resolved } = resolution;
   const { config } = ctx;
   await assertLockFilesParse(executor, detection.plan);
@@ -139,8 +139,8 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     }
     ctx.progress({ step: 'manager', message: `using ${choice.name} (${choice.reason})` });
     const manager: ProbeResult = await provider.ensureManager(ctx);
-    const inputFiles = await collectDependencyInputs(executor, detection.plan); // for the fingerprint, the digests and the CLI's record
-    const fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
+    let inputFiles = await collectDependencyInputs(executor, detection.plan); // for the fingerprint, the digests and the CLI's record
+    let fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     const state = await readState(executor, venvPath);
     const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string, changes?: SetupChanges): SetupResult => withFacts({
       projectDir,
@@ -177,7 +177,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
     const before = await listDistributions(executor, venvPath);
-    const inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
+    let inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     // An update names what changed, as `run` warns it (`requirements.txt changed`), when the state can tell.
     const changedInputs = state?.status === 'ready' && state.inputs ? describeChangedInputs(state.inputs, inputs, projectDir) : [];
     if (!updateReason && changedInputs.length) updateReason = `${changedInputs.join(', ')} changed`;
@@ -246,6 +246,18 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       }
       if (!report.verified) assertLockHasRequested(report, detection.plan);
       assertIsolated(report, venvPath);
+      // uv wrote the uv.lock the project did not have: the env is recorded as the project with it
+      // (what the next command detects), else it would be `outdated` right away.
+      if (detection.plan.steps.some((s) => s.kind === 'uv-project' && !s.lockFile)) {
+        const now = await resolveProject({ ...options, executor, onProgress: undefined });
+        if (JSON.stringify(now.detection.plan) !== JSON.stringify(detection.plan)) {
+          resolution = now;
+          inputFiles = await collectDependencyInputs(executor, now.detection.plan);
+          const input = { executor, plan: now.detection.plan, provider: manager, request: now.detection.python, venvPath, config: now.ctx.config, inputs: inputFiles };
+          fingerprint = await computeFingerprint(input);
+          inputs = await computeInputDigests(input);
+        }
+      }
       await record('ready');
       after = await listDistributions(executor, venvPath, python.version);
       await executor.flush?.(); // the state written here, inside the try (the listing usually carried it)
