@@ -187,10 +187,13 @@ export async function uploadProject(executor: DockerExecutor, hostDir: string, c
   let bytes = 0;
   await executor.mkdir(containerDir, { recursive: true, mode: 0o755 });
   if (gone.length) {
+    // Only what was sent goes: a file or link is removed, a directory only once it is empty (what
+    // was made in it in the container, never sent from here, stays, with the directories above it).
     // Deepest first; one exec per few hundred paths.
     const paths = gone.sort().reverse().map((rel) => `${containerDir}/${rel}`);
+    const script = 'for p; do if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null || :; else rm -f -- "$p"; fi; done';
     for (let i = 0; i < paths.length; i += 400) {
-      const r = await executor.exec('rm', ['-rf', '--', ...paths.slice(i, i + 400)]);
+      const r = await executor.exec('sh', ['-c', script, 'sh', ...paths.slice(i, i + 400)]);
       if (r.exitCode !== 0) throw new PymgrError('COMMAND_FAILED', `Could not remove what left the project in ${executor.description}: ${r.stderr.trim()}`);
     }
   }

@@ -94,6 +94,21 @@ describe.skipIf(!hasDocker || !hasUv)('setup --upload: a project the engine cann
     const removed = await setup(dir);
     expect(removed.upload).toMatchObject({ sent: 0, removed: 1 });
     expect(inBox(`test -e ${TARGET}/run.sh && echo there || echo gone`).trim()).toBe('gone');
+
+    // A directory that leaves the project (removed, or newly ignored) goes with what was sent in it,
+    // never with what was made there in the container: that stays, and the directory with it.
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'seed.txt'), 'seed\n');
+    mkdirSync(join(dir, 'empty-later'));
+    writeFileSync(join(dir, 'empty-later', 'x.txt'), 'x\n');
+    await setup(dir);
+    inBox(`echo results > ${TARGET}/data/results.db`);
+    writeFileSync(join(dir, '.gitignore'), 'build/\n*.log\ndata/\n');
+    rmSync(join(dir, 'empty-later'), { recursive: true });
+    const left = await setup(dir);
+    expect(left.upload.removed).toBe(4);
+    expect(inBox(`cat ${TARGET}/data/results.db`)).toBe('results\n');
+    expect(inBox(`ls -A ${TARGET}/data; test -e ${TARGET}/empty-later && echo there || echo gone`).trim().split('\n')).toEqual(['results.db', 'gone']);
   });
 
   it('a host directory that does not exist: PROJECT_UNRECOGNISED, nothing uploaded', async () => {
