@@ -114,9 +114,19 @@ function redactingSink(onProgress: (e: ProgressEvent) => void): (e: ProgressEven
   return (e) => onProgress({ ...e, message: redact(e.message), ...(e.output !== undefined ? { output: redact(e.output) } : {}) });
 }
 
-/** The venv path: `config.venv`, relative to the project directory unless absolute. */
+/**
+ * The venv path: `config.venv`, relative to the project directory unless absolute. The root
+ * directory is refused: its lock and kept-aside siblings would have no directory to live in.
+ */
 export function venvPathFor(projectDir: string, config: PymgrConfig): string {
-  return posix.isAbsolute(config.venv) ? posix.normalize(config.venv) : posix.join(projectDir, config.venv);
+  const path = posix.isAbsolute(config.venv) ? posix.normalize(config.venv) : posix.join(projectDir, config.venv);
+  if (path.replace(/\/+$/, '') === '') {
+    throw new PymgrError('PROJECT_INVALID', `The venv path ${config.venv} is the root directory`, {
+      hint: 'Set `venv` (--venv) to a directory of its own, such as .venv or /opt/venv.',
+      details: { venv: config.venv },
+    });
+  }
+  return path.replace(/(.)\/+$/, '$1');
 }
 
 /** The project directory as an absolute path, before anything is checked (a container needs an absolute one). */

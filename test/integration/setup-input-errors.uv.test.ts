@@ -108,6 +108,15 @@ describe.skipIf(!run)('inputs that are broken change nothing (real uv, CLI)', ()
     expect(ok.code).toBe(0);
   });
 
+  it('--venv / is refused before anything is made (no lock beside the root)', async () => {
+    const dir = requirementsProject();
+    const res = await runCli(['setup', dir, '--venv', '/', '--json'], { env: env() });
+    expect(res.code).toBe(1);
+    expect(JSON.parse(res.stdout).error).toMatchObject({ code: 'PROJECT_INVALID', message: 'The venv path / is the root directory' });
+    expect(existsSync('/.pymgr-lock')).toBe(false);
+    expect(existsSync('/.pymgr-prev')).toBe(false);
+  });
+
   it('a bad Python request names where it came from: the flag, the variable, the config file', async () => {
     const dir = writeTree({ 'requirements.txt': 'alpha==1.0\n' });
     const flag = await runCli(['detect', dir, '--python', 'abc'], { env: env() });
