@@ -57,6 +57,18 @@ export interface FingerprintInput {
 }
 
 /**
+ * How packages are fetched, not which: an env installed offline from a wheel directory is the
+ * same env as one installed from the index, and `run` or `env` without those flags must not call
+ * it outdated (as `uv run` after `uv sync --offline` does not). Left out of the fingerprint.
+ */
+const TRANSPORT = new Set(['offline', 'noIndex', 'findLinks']);
+
+/** The plan's index settings that decide the env (credentials out: the state file must not let anyone guess them). */
+function indexInputs(index: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(index).filter(([key]) => !TRANSPORT.has(key)));
+}
+
+/**
  * A hash of everything that decides the env: the provider and its binary, the Python request,
  * the content of every dependency input, and the config that changes what is installed.
  * Missing files hash as missing, so creating one changes the fingerprint.
@@ -74,12 +86,11 @@ export async function computeFingerprint(input: FingerprintInput): Promise<strin
       steps: plan.steps,
       expected: plan.expected,
       // Credentials decide nothing about the env, and the state file must not let anyone guess them.
-      index: {
+      index: indexInputs({
         ...plan.index,
         url: plan.index.url && withoutCredentials(plan.index.url),
         extraUrls: plan.index.extraUrls.map(withoutCredentials),
-        findLinks: plan.index.findLinks.map(withoutCredentials),
-      },
+      }),
       dependencies: config.dependencies,
       providerOptions: config.providers[provider.name],
     }),
@@ -113,7 +124,7 @@ export async function computeInputDigests(input: FingerprintInput): Promise<Reco
     venv: digest(venvPath),
     'the install plan': digest({ steps: plan.steps, expected: plan.expected }),
   };
-  for (const [key, value] of Object.entries(plan.index)) out[`index.${key}`] = digest(value);
+  for (const [key, value] of Object.entries(indexInputs({ ...plan.index }))) out[`index.${key}`] = digest(value);
   for (const [key, value] of Object.entries(config.dependencies)) out[`dependencies.${key}`] = digest(value);
   for (const [key, value] of Object.entries(config.providers[provider.name])) out[`providers.${provider.name}.${key}`] = digest(value);
   for (const file of input.inputs ?? (await collectDependencyInputs(executor, plan))) {

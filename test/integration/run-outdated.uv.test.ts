@@ -57,6 +57,18 @@ describe.skipIf(!run)('run on a changed project (real uv, CLI)', () => {
     expect(after.stderr).toBe('');
   });
 
+  it('how packages were fetched is not an input: offline and find-links given to setup only, run and env see no change', async () => {
+    const { dir, env, rc } = project();
+    const wheels = (rc.index as { findLinks: string[] }).findLinks[0];
+    writeFileSync(join(dir, '.pymgrrc'), JSON.stringify({ provider: 'uv' }));
+    const made = await runCli(['setup', dir, '--offline', '--find-links', wheels], { env });
+    expect(made.code, made.stderr).toBe(0);
+    const ran = await runCli(['run', dir, '--', 'python', '-c', 'import alpha'], { env });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toBe('');
+    expect(JSON.parse((await runCli(['env', dir, '--json'], { env })).stdout).state).toBe('ready');
+  });
+
   it('a changed setting is named as a setting', async () => {
     const { dir, env, rc } = project();
     expect((await runCli(['setup', dir], { env })).code).toBe(0);
