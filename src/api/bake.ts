@@ -82,8 +82,22 @@ export async function bakeImage(options: BakeOptions): Promise<BakeResult> {
   }
 }
 
+/** A Docker image reference's repository (an optional registry host, then lowercase path components) and tag. */
+const REPOSITORY = /^(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(?::\d+)?\/|[a-zA-Z0-9-]+:\d+\/|localhost\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+
+/** A name for the baked image the engine would refuse: a usage error before anything is built. */
+function assertImageName(name: string): void {
+  const { repo, tag } = splitTag(name);
+  if (REPOSITORY.test(repo) && TAG.test(tag)) return;
+  throw new PymgrError('USAGE', `--tag ${name} is not a valid image name`, {
+    hint: 'Use repo[:tag]: lowercase letters, digits and separators (. _ -) in the repository, an optional registry host first; e.g. --tag app-env:1.',
+  });
+}
+
 async function bake(options: BakeOptions): Promise<BakeResult> {
   const started = Date.now();
+  assertImageName(options.tag);
   const progress = options.onProgress ?? (() => undefined);
   const client = isDockerClient(options.engine) ? options.engine : await findEngine(options.engine ?? {});
   const target = options.target ?? '/work/project';

@@ -385,6 +385,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, opts: { fast
     .action(
       wrap(async (dir, o) => {
         const b = o as GlobalOpts & { image: string; tag: string; target: string; mount?: string[] };
+        if (o.docker) throw new PymgrError('USAGE', 'bake makes its own container from --image: --docker does not apply', { hint: 'pymgr bake ./app --image python-base:1 --tag app-env:1 (--engine picks the engine)' });
         const { bakeImage } = await import('../api/bake.js');
         const result = await bakeImage({
           projectDir: resolvePath(dir ?? '.'),

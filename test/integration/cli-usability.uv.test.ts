@@ -257,6 +257,16 @@ describe.skipIf(!hasUv)('the CLI as users meet it (built CLI, real uv)', () => {
       expect(res.stderr).toBe(`pymgr: error[USAGE]: pymgr run takes the command after \`--\`\n  hint: pymgr run ${dir} -- python -V\n`);
     });
 
+    it('bake: an image name the engine would refuse, or --docker, is a usage error before any engine is asked', async () => {
+      const dir = copyFixture('quickstart');
+      const bad = await runCli(['bake', dir, '--image', 'base:1', '--tag', 'Explore_Bad', '--engine', 'unix:///nonexistent/docker.sock']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^pymgr: error\[USAGE\]: --tag Explore_Bad is not a valid image name\n  hint: Use repo\[:tag\]/);
+      const docker = await runCli(['bake', dir, '--image', 'base:1', '--tag', 'app-env:1', '--docker', 'c1']);
+      expect(docker.code).toBe(2);
+      expect(docker.stderr).toContain('error[USAGE]: bake makes its own container from --image: --docker does not apply');
+    });
+
     it('run --help does not offer --json; every --help has examples', async () => {
       const help = await runCli(['run', '--help']);
       expect(help.stdout).not.toContain('--json');
