@@ -512,5 +512,12 @@ describe.skipIf(!hasDocker)('DockerExecutor (real engine)', () => {
       // what programs actually see agrees
       expect((await asUser.exec('printenv', ['HOME'])).stdout).toBe(`${userEnv.HOME}\n`);
     });
+
+    it('a passwd user whose home it cannot write (nobody: /nonexistent) gets a private home', async () => {
+      const nobody = await ex.asUser('nobody');
+      const home = (await nobody.getEnv()).HOME;
+      expect(home).toMatch(/\/pymgr-home-65534$/);
+      expect((await nobody.exec('sh', ['-c', 'mkdir -p "$HOME/.cache/pymgr" && echo ok'])).stdout).toBe('ok\n');
+    });
   });
 });
