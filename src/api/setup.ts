@@ -176,6 +176,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     assertVenvCapable(python, request);
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
+    await assertOwnEnv(executor, venvDir, venvPath);
     const before = await listDistributions(executor, venvPath);
     let inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     // An update names what changed, as `run` warns it (`requirements.txt changed`), when the state can tell.
@@ -293,6 +294,22 @@ function assertVenvCapable(python: { version: string; executable: string }, requ
   throw new PymgrError('PYTHON_UNAVAILABLE', `Python ${python.version} (${python.executable}, picked for the request ${request.raw} from ${request.sourcePath ?? request.source}) cannot make a venv pymgr can verify: pymgr needs Python 3`, {
     hint: 'Ask for a Python 3 (--python 3.12, `python` in the pymgr config, .python-version or requires-python). Python 2 has no venv module and is past its end of life.',
     details: { python: python.version, executable: python.executable, request: request.raw },
+  });
+}
+
+/**
+ * An env another user owns is left alone: pymgr running as uid 1000 (`--user`) cannot update or
+ * rebuild a venv root made, and trying would leave parts of it owned by 1000 (the kept-aside
+ * copies, what recovery puts back). Refused before anything changes; root may act on any env.
+ */
+async function assertOwnEnv(executor: Executor, venvDir: string, venvPath: string): Promise<void> {
+  const uid = executor.userIds ? (await executor.userIds()).uid : process.getuid?.();
+  if (uid === undefined || uid === 0) return;
+  const owner = (await executor.stat(`${venvDir}/pyvenv.cfg`))?.uid;
+  if (owner === undefined || owner === uid) return;
+  throw new PymgrError('PROJECT_INVALID', `${venvPath} belongs to uid ${owner}; pymgr runs as uid ${uid} here and cannot update it`, {
+    hint: `Set it up as the user that made it${executor.kind === 'docker' ? ' (--user, docker.user)' : ''}, or give the env to uid ${uid} yourself (chown -R), or point \`venv\` at another path.`,
+    details: { venv: venvPath, owner, uid },
   });
 }
 
