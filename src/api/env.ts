@@ -3,7 +3,7 @@ import { matchPythonVersion } from '../python-version.js';
 import { createProvider } from '../../providers/index.js';
 import { executorOf, resolveProject } from '../core/context.js';
 import { startCostMeter } from '../core/cost.js';
-import { computeFingerprint, describeManagerChange } from '../core/fingerprint.js';
+import { describeManagerChange, fingerprintMatches } from '../core/fingerprint.js';
 import { readState } from '../core/state.js';
 import { recoverInterrupted } from '../core/build-aside.js';
 import { inspectVenv } from '../core/verify.js';
@@ -55,8 +55,7 @@ async function inspectEnv(options: CommonOptions): Promise<EnvReport> {
   if (swapped) return { ...base, state: 'outdated', detail: `${swapped} since the last setup: run \`pymgr setup\`` };
   // Inputs changed since the last setup (a newly requested package is naturally missing then).
   const probe = await (await createProvider(state.provider.name)).probe(ctx);
-  const now = await computeFingerprint({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config });
-  if (now !== state.fingerprint) {
+  if (!(await fingerprintMatches({ executor, plan: detection.plan, provider: probe, request: detection.python, venvPath, config: ctx.config }, state.fingerprint))) {
     return { ...base, state: 'outdated', detail: 'the project, its config or the manager changed since the last setup: run `pymgr setup`' };
   }
   if (failed(true).length) return { ...base, state: 'broken', detail: failed(true).map((c) => c.detail).join('; ') };

@@ -6,7 +6,7 @@ import { PymgrError, toPymgrError } from '../errors.js';
 import { resolveProject } from '../core/context.js';
 import { readState } from '../core/state.js';
 import { recoverInterrupted } from '../core/build-aside.js';
-import { computeFingerprint, computeInputDigests, describeChangedInputs, describeManagerChange } from '../core/fingerprint.js';
+import { computeInputDigests, describeChangedInputs, describeManagerChange, fingerprintMatches } from '../core/fingerprint.js';
 import { createProvider } from '../../providers/index.js';
 import type { RunOptions, RunResult } from '../types.js';
 
@@ -103,7 +103,7 @@ async function prepareInEnv(options: RunOptions): Promise<PreparedRun> {
   const input = { executor, plan: detection.plan, provider: probe ?? state.provider, request: detection.python, venvPath, config: ctx.config };
   // Another manager asked for (--provider, config): setup would rebuild with it.
   const swapped = describeManagerChange(ctx.config.provider, state.provider.name);
-  if ((await computeFingerprint(input)) !== state.fingerprint) {
+  if (!(await fingerprintMatches(input, state.fingerprint))) {
     changed = state.inputs ? describeChangedInputs(state.inputs, await computeInputDigests(input), projectDir) : [];
     if (!changed.length && !swapped) changed = ['the project, its config or the manager'];
   }

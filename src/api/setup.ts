@@ -5,7 +5,7 @@ import { createProvider, selectProvider } from '../../providers/index.js';
 import { describeOrigin } from '../config/describe-sources.js';
 import { executorOf, providerAvailability, providerLoader, resolveProject } from '../core/context.js';
 import { startCostMeter } from '../core/cost.js';
-import { collectDependencyInputs, computeFingerprint, computeInputDigests, describeChangedInputs } from '../core/fingerprint.js';
+import { collectDependencyInputs, computeFingerprint, computeInputDigests, describeChangedInputs, fingerprintMatches } from '../core/fingerprint.js';
 import { assertLockFilesParse } from '../detect/check-lock-files.js';
 import { acquireEnvLock } from '../core/lock.js';
 import { describeSelection } from '../core/selection.js';
@@ -160,7 +160,8 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     let updateReason: string | undefined;
     // Partial distributions found (files missing under an intact dist-info): reinstalled below.
     let partial: PartialDistribution[] | undefined;
-    if (state?.status === 'ready' && state.fingerprint === fingerprint) {
+    const fingerprintInput = { executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles };
+    if (state?.status === 'ready' && (await fingerprintMatches(fingerprintInput, state.fingerprint, fingerprint))) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
       const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs, files, recordSignature: true, dependencies: true });
       if (quick.verified) {

@@ -69,11 +69,21 @@ function indexInputs(index: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * Whether the env recorded `recorded` for these inputs: the fingerprint as computed now, or as
+ * pymgr computed it before the fetch settings left it (an env set up then is not outdated for that).
+ * `current` is the fingerprint already computed for `input`, when there is one.
+ */
+export async function fingerprintMatches(input: FingerprintInput, recorded: string, current?: string): Promise<boolean> {
+  if ((current ?? (await computeFingerprint(input))) === recorded) return true;
+  return (await computeFingerprint(input, { withTransport: true })) === recorded;
+}
+
+/**
  * A hash of everything that decides the env: the provider and its binary, the Python request,
  * the content of every dependency input, and the config that changes what is installed.
  * Missing files hash as missing, so creating one changes the fingerprint.
  */
-export async function computeFingerprint(input: FingerprintInput): Promise<string> {
+export async function computeFingerprint(input: FingerprintInput, options: { withTransport?: boolean } = {}): Promise<string> {
   const hash = createHash('sha256');
   const { executor, plan, provider, request, venvPath, config } = input;
   const manager = provider.path ? await executor.stat(provider.path) : undefined;
@@ -86,7 +96,7 @@ export async function computeFingerprint(input: FingerprintInput): Promise<strin
       steps: plan.steps,
       expected: plan.expected,
       // Credentials decide nothing about the env, and the state file must not let anyone guess them.
-      index: indexInputs({
+      index: ((index: Record<string, unknown>) => (options.withTransport ? { ...index, findLinks: plan.index.findLinks.map(withoutCredentials) } : indexInputs(index)))({
         ...plan.index,
         url: plan.index.url && withoutCredentials(plan.index.url),
         extraUrls: plan.index.extraUrls.map(withoutCredentials),
