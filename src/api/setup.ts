@@ -250,14 +250,24 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       assertIsolated(report, venvPath);
       // uv wrote the uv.lock the project did not have: the env is recorded as the project with it
       // (what the next command detects), else it would be `outdated` right away.
-      if (detection.plan.steps.some((s) => s.kind === 'uv-project' && !s.lockFile)) {
-        const now = await resolveProject({ ...options, executor, onProgress: undefined });
-        if (JSON.stringify(now.detection.plan) !== JSON.stringify(detection.plan)) {
-          resolution = now;
-          inputFiles = await collectDependencyInputs(executor, now.detection.plan);
-          const input = { executor, plan: now.detection.plan, provider: manager, request: now.detection.python, venvPath, config: now.ctx.config, inputs: inputFiles };
-          fingerprint = await computeFingerprint(input);
-          inputs = await computeInputDigests(input);
+      // Only when the lock is all that changed: a file edited meanwhile leaves the env recorded as
+      // installed from what it was installed from (so `outdated` after), and a project that does
+      // not read now changes nothing.
+      const lockless = detection.plan.steps.filter((s) => s.kind === 'uv-project' && !s.lockFile);
+      if (lockless.length) {
+        const now = await resolveProject({ ...options, executor, onProgress: undefined }).catch(() => undefined);
+        if (now && JSON.stringify(now.detection.plan) !== JSON.stringify(detection.plan)) {
+          const nowFiles = await collectDependencyInputs(executor, now.detection.plan);
+          const input = { executor, plan: now.detection.plan, provider: manager, request: now.detection.python, venvPath, config: now.ctx.config, inputs: nowFiles };
+          const nowInputs = await computeInputDigests(input);
+          const locks = new Set(lockless.map((s) => (s.kind === 'uv-project' ? `${s.path}/uv.lock` : '')));
+          const changed = Object.keys({ ...inputs, ...nowInputs }).filter((k) => inputs[k] !== nowInputs[k]);
+          if (changed.every((k) => k === 'the install plan' || locks.has(k))) {
+            resolution = now;
+            inputFiles = nowFiles;
+            fingerprint = await computeFingerprint(input);
+            inputs = nowInputs;
+          }
         }
       }
       await record('ready');
