@@ -130,6 +130,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     await executor.prefetch?.(envReads); // nothing left to read when the lock's exec made them
     // A setup killed earlier may have left the previous env aside: put it back (or drop a leftover) first.
     const venvDir = await venvDirectory(executor, venvPath); // learnt by the prefetch
+    await assertOwnEnv(executor, venvDir, venvPath);
     const recovered = await recoverAside(executor, venvPath);
     if (recovered) {
       ctx.progress({
@@ -177,7 +178,6 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     assertVenvCapable(python, request);
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
-    await assertOwnEnv(executor, venvDir, venvPath);
     const before = await listDistributions(executor, venvPath);
     let inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
     // An update names what changed, as `run` warns it (`requirements.txt changed`), when the state can tell.
@@ -309,15 +309,20 @@ function assertVenvCapable(python: { version: string; executable: string }, requ
 }
 
 /**
- * An env another user owns is left alone: pymgr running as uid 1000 (`--user`) cannot update or
- * rebuild a venv root made, and trying would leave parts of it owned by 1000 (the kept-aside
- * copies, what recovery puts back). Refused before anything changes; root may act on any env.
+ * An env another user owns and this one cannot write is left alone: pymgr running as uid 1000
+ * (`--user`) cannot update or rebuild a venv root made, and trying would leave parts of it owned
+ * by 1000 (the kept-aside copies, what recovery puts back). Refused before anything changes (a
+ * previous env left aside included); root may act on any env, and a group-writable shared env is
+ * written as it is.
  */
 async function assertOwnEnv(executor: Executor, venvDir: string, venvPath: string): Promise<void> {
   const uid = executor.userIds ? (await executor.userIds()).uid : process.getuid?.();
   if (uid === undefined || uid === 0) return;
   const owner = (await executor.stat(`${venvDir}/pyvenv.cfg`))?.uid;
   if (owner === undefined || owner === uid) return;
+  const parent = venvDir.replace(/\/[^/]+\/?$/, '') || '/';
+  const writable = await executor.exec('sh', ['-c', 'test -w "$1" && test -w "$2" && test -w "$3"', 'sh', venvDir, parent, `${venvDir}/pyvenv.cfg`], { readOnly: true });
+  if (writable.exitCode === 0) return;
   throw new PymgrError('PROJECT_INVALID', `${venvPath} belongs to uid ${owner}; pymgr runs as uid ${uid} here and cannot update it`, {
     hint: `Set it up as the user that made it${executor.kind === 'docker' ? ' (--user, docker.user)' : ''}, or give the env to uid ${uid} yourself (chown -R), or point \`venv\` at another path.`,
     details: { venv: venvPath, owner, uid },
