@@ -191,7 +191,7 @@ export async function uploadProject(executor: DockerExecutor, hostDir: string, c
     // was made in it in the container, never sent from here, stays, with the directories above it).
     // Deepest first; one exec per few hundred paths.
     const paths = gone.sort().reverse().map((rel) => `${containerDir}/${rel}`);
-    const script = 'for p; do if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null || :; else rm -f -- "$p"; fi; done';
+    const script = 'rc=0; for p; do if [ -d "$p" ] && [ ! -L "$p" ]; then rmdir -- "$p" 2>/dev/null || :; else rm -f -- "$p" || rc=1; fi; done; exit $rc';
     for (let i = 0; i < paths.length; i += 400) {
       const r = await executor.exec('sh', ['-c', script, 'sh', ...paths.slice(i, i + 400)]);
       if (r.exitCode !== 0) throw new PymgrError('COMMAND_FAILED', `Could not remove what left the project in ${executor.description}: ${r.stderr.trim()}`);
