@@ -691,16 +691,17 @@ export class DockerExecutor implements Executor {
 
   /**
    * This container, with every exec and file operation run as `user` (`uid[:gid]` or a name). A
-   * user without a home it can write in the container's /etc/passwd (a bare uid in a root image,
-   * `nobody`) and without a `HOME` it can write gets a private one, `/tmp/pymgr-home-<uid>` (mode 0700, made by that
+   * user without a home in the container's /etc/passwd, or whose home is not there (a bare uid in
+   * a root image, `nobody`), and without a `HOME` it can write gets a private one, `/tmp/pymgr-home-<uid>` (mode 0700, made by that
    * user), so the managers' caches and pymgr's tools directory are that user's own.
    */
   async asUser(user: string): Promise<DockerExecutor> {
     const next = new DockerExecutor(this.client, this.container, this.info, { env: this.envOverlay, user, killGraceMs: this.killGraceMs }, this.execCount, this.reads);
     const entry = await next.findPasswdEntry();
     const env = await next.getEnv();
-    // A passwd home the user cannot write (nobody's /nonexistent, www-data's root-owned /var/www) is no home for the managers' caches.
-    if (entry && entry.home && entry.home !== '/' && (await next.exec('test', ['-w', entry.home])).exitCode === 0) return next;
+    // A passwd home that is not there (nobody's /nonexistent) is none; one that is stays the user's
+    // HOME, read-only or not (its config, credentials and Pythons are the user's).
+    if (entry && entry.home && entry.home !== '/' && (await next.exec('test', ['-d', entry.home], { readOnly: true })).exitCode === 0) return next;
     if ((this.envOverlay.HOME || this.info.env.some((kv) => kv.startsWith('HOME='))) && (await next.exec('test', ['-w', env.HOME])).exitCode === 0) return next;
     const { uid } = await next.userIds();
     const home = `${(env.TMPDIR || '/tmp').replace(/\/+$/, '')}/pymgr-home-${uid}`;
