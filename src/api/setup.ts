@@ -249,10 +249,9 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
       if (!report.verified) assertLockHasRequested(report, detection.plan);
       assertIsolated(report, venvPath);
       // uv wrote the uv.lock the project did not have: the env is recorded as the project with it
-      // (what the next command detects), else it would be `outdated` right away.
-      // Only when the lock is all that changed: a file edited meanwhile leaves the env recorded as
-      // installed from what it was installed from (so `outdated` after), and a project that does
-      // not read now changes nothing.
+      // (what the next command detects), else it would be `outdated` right away; but only when the
+      // lock is all that changed (a file edited meanwhile keeps the fingerprint of what was
+      // installed, so `outdated` after; a project that does not read now changes nothing).
       const lockless = detection.plan.steps.filter((s) => s.kind === 'uv-project' && !s.lockFile);
       if (lockless.length) {
         const now = await resolveProject({ ...options, executor, onProgress: undefined }).catch(() => undefined);
