@@ -138,7 +138,12 @@ if want or full:
     site = sorted({os.path.realpath(p) for p in candidates if os.path.realpath(p).startswith(real_prefix + os.sep)})
 # Walk sys.path in import order and read distribution names from *.dist-info / *.egg-info
 # directory names (cheaper than importlib.metadata); the first hit is what an import would use.
-for entry in sys.path if want else []:
+# With deps, every name seen is kept too (what a Requires-Dist may name), eggs on sys.path included.
+deps = full and "deps" in modes
+on_path = set()
+for entry in sys.path if want or deps else []:
+    if deps and entry.endswith(".egg"):  # an easy_install egg on sys.path: foo-1.0-py3.6.egg
+        on_path.add(norm(os.path.basename(entry).partition("-")[0]))
     d = os.path.realpath(entry or os.getcwd())
     try:
         items = os.listdir(d)
@@ -147,6 +152,7 @@ for entry in sys.path if want else []:
     for item in [i for i in items if i.endswith((".dist-info", ".egg-info"))]:
         name, _, rest = item.rsplit(".", 1)[0].partition("-")
         n = norm(name)
+        on_path.add(n)
         if n in want and n not in found:
             found[n] = '{"found":true,"location":%s,"inVenv":%s,"version":%s}' % (q(os.path.join(d, item)), "true" if d in site else "false", q(rest.split("-")[0] or "?"))
 
@@ -216,23 +222,6 @@ def remember(path, size, sp):
         linked.add(d)
         d, n = os.path.split(d)
         size = ""
-_installed = []
-def installed():
-    # Every distribution name on sys.path (dist-info and egg-info directory names), read once.
-    if not _installed:
-        have = set()
-        for entry in sys.path:
-            if entry.endswith(".egg"):  # an easy_install egg on sys.path: foo-1.0-py3.6.egg
-                have.add(norm(os.path.basename(entry).partition("-")[0]))
-            try:
-                items = os.listdir(os.path.realpath(entry or os.getcwd()))
-            except OSError:
-                continue
-            for item in items:
-                if item.endswith((".dist-info", ".egg-info")):
-                    have.add(norm(item.rsplit(".", 1)[0].partition("-")[0]))
-        _installed.append(have)
-    return _installed[0]
 _marker_env = []
 def marker_env():
     # PEP 508's environment, from os.uname() and sys.implementation (platform would start
@@ -344,7 +333,7 @@ def missing_requirements(di):
             n += 1
         if not n or (marker.strip() and marker_applies(marker) is not True):
             continue
-        if norm(req[:n]) not in installed():
+        if norm(req[:n]) not in on_path:
             out.append(req[:n])
     return out
 def check_dist(sp, item):
@@ -402,7 +391,7 @@ def check_dist(sp, item):
     for top in sorted(tops):
         if not findable(top):
             problems.append("module %s is not found on sys.path" % top)
-    if check_deps:
+    if deps:
         for dep in missing_requirements(di):
             if norm(dep) in recorded_dists:
                 problems.append("it needs %s, which is not installed" % dep)
@@ -414,9 +403,8 @@ write_sig = full and "record" in modes
 # With deps: a dependency gone since the last full verification (its signature lists the
 # distributions then installed) is reported; one never installed is the installer's choice (an
 # override or an exclusion in the project's uv settings), not a fault.
-check_deps = full and "deps" in modes
 recorded_dists = set()
-if check_deps:
+if deps:
     try:
         with open(sig_path, "rb") as f:
             for line in f.read().decode(fs_enc, "surrogateescape").split("\n")[1:]:
