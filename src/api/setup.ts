@@ -141,7 +141,8 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     ctx.progress({ step: 'manager', message: `using ${choice.name} (${choice.reason})` });
     const manager: ProbeResult = await provider.ensureManager(ctx);
     let inputFiles = await collectDependencyInputs(executor, detection.plan); // for the fingerprint, the digests and the CLI's record
-    let fingerprint = await computeFingerprint({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
+    const fingerprintInput = { executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles };
+    let fingerprint = await computeFingerprint(fingerprintInput);
     const state = await readState(executor, venvPath);
     const result = (action: VenvAction, python: { version: string; base: string }, checks: IsolationCheck[], install: InstallReport, reason?: string, changes?: SetupChanges): SetupResult => withFacts({
       projectDir,
@@ -161,7 +162,6 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     let updateReason: string | undefined;
     // Partial distributions found (files missing under an intact dist-info): reinstalled below.
     let partial: PartialDistribution[] | undefined;
-    const fingerprintInput = { executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles };
     if (state?.status === 'ready' && (await fingerprintMatches(fingerprintInput, state.fingerprint, fingerprint))) {
       ctx.progress({ step: 'verify', message: 'unchanged: checking the interpreter and the packages' });
       const quick = await inspectVenv(executor, venvPath, expected, { versionOk, signal: ctx.signal, timeoutMs: config.verify.timeoutMs, files, recordSignature: true, dependencies: true });
@@ -179,7 +179,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     // A top-level requirement that was dropped cannot be uninstalled reliably in place: rebuild.
     const dropped = (state?.expected ?? []).filter((name) => !detection.plan.expected.includes(name));
     const before = await listDistributions(executor, venvPath);
-    let inputs = await computeInputDigests({ executor, plan: detection.plan, provider: manager, request, venvPath, config, inputs: inputFiles });
+    let inputs = await computeInputDigests(fingerprintInput);
     // An update names what changed, as `run` warns it (`requirements.txt changed`), when the state can tell.
     const changedInputs = state?.status === 'ready' && state.inputs ? describeChangedInputs(state.inputs, inputs, projectDir) : [];
     if (!updateReason && changedInputs.length) updateReason = `${changedInputs.join(', ')} changed`;

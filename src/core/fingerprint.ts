@@ -87,6 +87,13 @@ export async function computeFingerprint(input: FingerprintInput, options: { wit
   const hash = createHash('sha256');
   const { executor, plan, provider, request, venvPath, config } = input;
   const manager = provider.path ? await executor.stat(provider.path) : undefined;
+  // Credentials decide nothing about the env, and the state file must not let anyone guess them.
+  const index = {
+    ...plan.index,
+    url: plan.index.url && withoutCredentials(plan.index.url),
+    extraUrls: plan.index.extraUrls.map(withoutCredentials),
+    findLinks: plan.index.findLinks.map(withoutCredentials),
+  };
   hash.update(
     JSON.stringify({
       v: 1,
@@ -95,12 +102,7 @@ export async function computeFingerprint(input: FingerprintInput, options: { wit
       venv: venvPath,
       steps: plan.steps,
       expected: plan.expected,
-      // Credentials decide nothing about the env, and the state file must not let anyone guess them.
-      index: ((index: Record<string, unknown>) => (options.withTransport ? { ...index, findLinks: plan.index.findLinks.map(withoutCredentials) } : indexInputs(index)))({
-        ...plan.index,
-        url: plan.index.url && withoutCredentials(plan.index.url),
-        extraUrls: plan.index.extraUrls.map(withoutCredentials),
-      }),
+      index: options.withTransport ? index : indexInputs(index),
       dependencies: config.dependencies,
       providerOptions: config.providers[provider.name],
     }),
