@@ -128,11 +128,14 @@ export function requirementsMissingFromUvLock(lockText: string, pyprojectText: s
   return [...new Set(names.filter((n) => !have.has(normalizeName(n))))];
 }
 
-/** A uv.lock that is out of date with its project, in the words uv's own refusal gets (uv-provider.ts). */
-export function uvLockOutOfDate(lockFile: string, projectPath: string, why?: string): PymgrError {
-  return new PymgrError('PROJECT_INVALID', `${lockFile} is out of date with ${projectPath}/pyproject.toml${why ? ` (${why})` : ''}`, {
+/**
+ * A uv.lock that is out of date with its project, in the same words whether uv refused it
+ * (uv-provider.ts, with uv's `stderr`) or pymgr did for a pip-based manager (with `why`).
+ */
+export function uvLockOutOfDate(lockFile: string, projectPath: string, more: { why?: string; stderr?: string } = {}): PymgrError {
+  return new PymgrError('PROJECT_INVALID', `${lockFile} is out of date with ${projectPath}/pyproject.toml${more.why ? ` (${more.why})` : ''}`, {
     hint: 'Pass --frozen to install exactly what uv.lock says, or --relock to re-lock it for this env (config dependencies.lock: frozen | update); as the project\'s maintainer, run `uv lock` and commit it. pymgr never re-locks unasked.',
-    details: { file: lockFile },
+    details: { file: lockFile, ...(more.stderr !== undefined ? { stderr: more.stderr } : {}) },
   });
 }
 
@@ -219,7 +222,7 @@ export async function installPlanWithInstaller(
           const lockText = await ctx.executor.readFile(step.lockFile);
           if (step.lock === 'locked') {
             const missing = requirementsMissingFromUvLock(lockText, await ctx.executor.readFile(`${step.path}/pyproject.toml`));
-            if (missing.length) throw uvLockOutOfDate(step.lockFile, step.path, `pyproject.toml asks for ${missing.join(', ')}, which uv.lock does not have`);
+            if (missing.length) throw uvLockOutOfDate(step.lockFile, step.path, { why: `pyproject.toml asks for ${missing.join(', ')}, which uv.lock does not have` });
           }
           const pins = pinsFromUvLock(lockText);
           const constraints = `${venv.path}/.pymgr/uv-lock-constraints.txt`;

@@ -341,8 +341,7 @@ export class UvProvider implements Provider {
     });
     if (res.exitCode !== 0) {
       if (step.lockFile && /needs to be updated|--locked/.test(res.stderr)) {
-        const stale = uvLockOutOfDate(step.lockFile, step.path);
-        throw new PymgrError(stale.code, stale.message, { hint: stale.hint, details: { ...stale.details, stderr: res.stderr.trim().split('\n').slice(-5).join('\n') } });
+        throw uvLockOutOfDate(step.lockFile, step.path, { stderr: res.stderr.trim().split('\n').slice(-5).join('\n') });
       }
       throw installFailed(ctx.executor, res, 'sync the uv project', undefined, { offline: plan.index.offline });
     }
