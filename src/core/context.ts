@@ -60,13 +60,6 @@ export async function resolveProject(options: CommonOptions): Promise<Resolved> 
     detection = await detectProject(executor, projectDir, resolved.config, { configPythonOrigin: describeOrigin(resolved, 'python') });
     detection.reasons.unshift({ rule: 'project-root', file: projectDir, message: `project root ${projectDir}: the nearest Python project above ${start}` });
   }
-  // A request from the config names its true origin: the flag, the variable or the file.
-  const pythonOrigin = detection.python.source === 'config' ? describeOrigin(resolved, 'python') : undefined;
-  if (pythonOrigin) {
-    detection.python = { ...detection.python, sourcePath: pythonOrigin };
-    const reason = detection.reasons.find((r) => r.rule === 'python-config');
-    if (reason) reason.message = `Python ${detection.python.raw} from ${pythonOrigin}`;
-  }
   const venvPath = venvPathFor(projectDir, resolved.config);
   const ctx = await createContext(options, executor, projectDir, resolved.config);
   return { executor, projectDir, resolved, detection, venvPath, ctx };

@@ -66,7 +66,7 @@ export interface ProjectDetection {
 export interface DetectOptions {
   /** The request when no file or setting names one (default `3`: the newest available). */
   defaultPython?: string;
-  /** Where the config's `python` came from (`--python`, `PYMGR_PYTHON`, a config file), for errors. */
+  /** Where the config's `python` came from (`--python`, `PYMGR_PYTHON`, a config file): the request's `sourcePath`, and named in its errors. */
   configPythonOrigin?: string;
 }
 
@@ -331,11 +331,12 @@ export async function detectProject(
   });
   reasons.push({
     rule: `python-${pyRule.id}`,
-    file: request.sourcePath,
+    // A setting's origin (`--python`, `PYMGR_PYTHON`, a config file) is named, not listed as a project file.
+    file: request.source === 'config' ? undefined : request.sourcePath,
     message:
       request.source === 'requires-python'
         ? `Python ${request.raw}: ${pyRule.description} ("${pyproject?.requiresPython}")`
-        : `Python ${request.raw} from ${pyRule.description}`,
+        : `Python ${request.raw} from ${request.source === 'config' && request.sourcePath ? request.sourcePath : pyRule.description}`,
   });
 
   const plan = await buildPlan(executor, ctx, answer.projectType, config, configuredRequirements, reasons);

@@ -89,8 +89,10 @@ export const PYTHON_SOURCE_RULES: readonly PythonSourceRule[] = [
     description: 'the python setting of the pymgr configuration',
     async resolve(ctx) {
       if (ctx.configPython === undefined) return undefined;
+      // Named by its true origin (the flag, the variable or the file), in errors and in the request.
       const origin = ctx.configPythonOrigin;
-      return checkRequest(ctx.configPython, 'config', undefined, origin?.startsWith('--') ? origin : `configuration key "python"${origin ? ` (${origin})` : ''}`);
+      const request = checkRequest(ctx.configPython, 'config', undefined, origin?.startsWith('--') ? origin : `configuration key "python"${origin ? ` (${origin})` : ''}`);
+      return origin ? { ...request, sourcePath: origin } : request;
     },
   },
   {
