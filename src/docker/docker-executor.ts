@@ -692,8 +692,9 @@ export class DockerExecutor implements Executor {
   /**
    * This container, with every exec and file operation run as `user` (`uid[:gid]` or a name). A
    * user without a home in the container's /etc/passwd, or whose home is not there (a bare uid in
-   * a root image, `nobody`), and without a `HOME` it can write gets a private one, `/tmp/pymgr-home-<uid>` (mode 0700, made by that
-   * user), so the managers' caches and pymgr's tools directory are that user's own.
+   * a root image, `nobody`), and without a `HOME` it can write gets a private one,
+   * `/tmp/pymgr-home-<uid>` (mode 0700, made by that user), so the managers' caches and pymgr's
+   * tools directory are that user's own.
    */
   async asUser(user: string): Promise<DockerExecutor> {
     const next = new DockerExecutor(this.client, this.container, this.info, { env: this.envOverlay, user, killGraceMs: this.killGraceMs }, this.execCount, this.reads);

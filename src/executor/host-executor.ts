@@ -59,7 +59,8 @@ export class HostExecutor implements Executor {
     }
     // Stopped (a signal, a timeout): execa stops the program, not what it started (uv's build
     // backend), which may hold its output open, so execa would wait for it: stopped at once.
-    const stopStarted = () => void stopProcessesWith(`${EXEC_VAR}=${tag}`, 2_000);
+    const entry = `${EXEC_VAR}=${tag}`;
+    const stopStarted = () => void stopProcessesWith(entry, 2_000);
     options.signal?.addEventListener('abort', stopStarted, { once: true });
     const timer = options.timeoutMs ? setTimeout(stopStarted, options.timeoutMs) : undefined;
     timer?.unref();
@@ -71,7 +72,7 @@ export class HostExecutor implements Executor {
       clearTimeout(timer);
     }
     // Started meanwhile by a program being stopped: looked for once more.
-    if (result.isCanceled || result.timedOut) await stopProcessesWith(`${EXEC_VAR}=${tag}`, 2_000);
+    if (result.isCanceled || result.timedOut) await stopProcessesWith(entry, 2_000);
     if (result.isCanceled) {
       throw options.signal?.reason instanceof Error
         ? options.signal.reason
