@@ -100,7 +100,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
   if (executor.kind === 'docker') await inheritIntoContainer(ctx, options.env);
   // A configured manager that fails (providers.<name>.path) ends selection before the env is touched.
   const choice = await selectProvider(detection, config, available, describeOrigin(resolved, 'provider')).catch(async (err: unknown) => {
-    throw (await executor.exists(`${venvPath}/pyvenv.cfg`).catch(() => false)) ? withKeptEnv(err, `the previous env at ${venvPath} was kept as it was`) : err;
+    throw await untouchedEnvError(executor, venvPath, err);
   });
   const provider = await providerFor(choice.name);
   const request = detection.python;
@@ -286,9 +286,7 @@ async function runSetup(options: SetupOptions): Promise<SetupResult> {
     return result(decision.action, { version: python.version, base: python.executable }, report.checks, install, decision.reason, changes);
   } catch (err) {
     // Failed before the venv was touched (no manager, no such Python, ...): say the env is still there.
-    const said = (err as { details?: Record<string, unknown> }).details?.previousEnv !== undefined;
-    if (said || !(await executor.exists(`${venvPath}/pyvenv.cfg`).catch(() => false))) throw err;
-    throw withKeptEnv(err, `the previous env at ${venvPath} was kept as it was`);
+    throw await untouchedEnvError(executor, venvPath, err);
   } finally {
     await lock.release();
   }
@@ -305,6 +303,16 @@ function assertVenvCapable(python: { version: string; executable: string }, requ
     hint: 'Ask for a Python 3 (--python 3.12, `python` in the pymgr config, .python-version or requires-python). Python 2 has no venv module and is past its end of life.',
     details: { python: python.version, executable: python.executable, request: request.raw },
   });
+}
+
+/**
+ * The error of a setup that failed before the venv was touched: it says the env is still there
+ * (when there is one, and the error does not say already what became of it).
+ */
+async function untouchedEnvError(executor: Executor, venvPath: string, err: unknown): Promise<unknown> {
+  const said = (err as { details?: Record<string, unknown> }).details?.previousEnv !== undefined;
+  if (said || !(await executor.exists(`${venvPath}/pyvenv.cfg`).catch(() => false))) return err;
+  return withKeptEnv(err, `the previous env at ${venvPath} was kept as it was`);
 }
 
 /**
